@@ -1,0 +1,24 @@
+"""charrnn: character-level RNN / GRU / LSTM language models, their sampling and persistence."""
+
+from charrnn.metrics import bits_per_char, loss_report, nats_per_char, perplexity, surprisal_nats
+from charrnn.model import CELLS, CharRNN, CheckpointError
+from charrnn.sampling import SamplingSettings, Step, generate, sample
+from charrnn.vocab import UNKNOWN_POLICIES, UnknownCharactersError, Vocab
+
+__all__ = [
+    "CELLS",
+    "UNKNOWN_POLICIES",
+    "CharRNN",
+    "CheckpointError",
+    "SamplingSettings",
+    "Step",
+    "UnknownCharactersError",
+    "Vocab",
+    "bits_per_char",
+    "generate",
+    "loss_report",
+    "nats_per_char",
+    "perplexity",
+    "sample",
+    "surprisal_nats",
+]

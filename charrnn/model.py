@@ -1,0 +1,195 @@
+"""The character-level recurrent language model: embedding -> RNN/GRU/LSTM stack -> linear head."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+from torch import nn
+
+from charrnn.files import atomic_write, atomic_write_json
+from charrnn.vocab import Vocab
+
+CELLS = ("rnn", "gru", "lstm")
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+FORMAT_VERSION = 1
+
+# An LSTM state is (h, c), each (layers, B, H); an RNN or GRU state is h alone.
+State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+
+
+class CheckpointError(RuntimeError):
+    """A model directory or Hub repo that cannot be loaded; the message says which file and why."""
+
+
+class CharRNN(
+    nn.Module,
+    PyTorchModelHubMixin,
+    library_name="charrnn",
+    tags=["char-rnn", "text-generation", "character-level"],
+    pipeline_tag="text-generation",
+    license="mit",
+):
+    """A character-level language model.
+
+    ``cell`` is ``rnn`` (h_t = tanh(W_hh h_{t-1} + W_xh x_t + b)), ``gru`` or ``lstm``.
+    ``dropout`` acts between stacked layers and before the output head; ``embedding_dropout``
+    on the character embeddings. ``meta`` carries what describes the model but does not shape it
+    (corpus, training recipe, results) so that ``config.json`` is self-describing.
+    """
+
+    def __init__(
+        self,
+        vocab: list[str],
+        cell: str = "lstm",
+        layers: int = 2,
+        hidden: int = 512,
+        embedding: int = 64,
+        dropout: float = 0.0,
+        embedding_dropout: float = 0.0,
+        meta: dict | None = None,
+    ):
+        super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELLS)}")
+        if layers < 1 or hidden < 1 or embedding < 1:
+            raise ValueError("layers, hidden and embedding must be positive")
+        self.vocab = Vocab(vocab)
+        self.cell, self.layers, self.hidden, self.embedding_size = cell, layers, hidden, embedding
+        self.dropout_p, self.embedding_dropout_p = float(dropout), float(embedding_dropout)
+        self.meta: dict[str, Any] = dict(meta or {})
+
+        rnn_class = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell]
+        extra = {"nonlinearity": "tanh"} if cell == "rnn" else {}
+        self.embed = nn.Embedding(len(self.vocab), embedding)
+        self.embed_drop = nn.Dropout(embedding_dropout)
+        self.rnn = rnn_class(
+            embedding, hidden, layers, batch_first=True, dropout=dropout if layers > 1 else 0.0, **extra
+        )
+        self.out_drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, len(self.vocab))
+
+    def forward(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """ids (B, T) int64 -> logits (B, T, V) and the state after the last character."""
+        x = self.embed_drop(self.embed(ids))  # (B, T, E)
+        h, state = self.rnn(x, state)  # (B, T, H)
+        return self.head(self.out_drop(h)), state  # (B, T, V)
+
+    def initial_state(self, batch: int = 1) -> State:
+        zeros = torch.zeros(self.layers, batch, self.hidden, device=self.head.weight.device)
+        return (zeros, zeros.clone()) if self.cell == "lstm" else zeros
+
+    @property
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def config(self) -> dict[str, Any]:
+        """Everything needed to rebuild this model; written as ``config.json``."""
+        return {
+            "format_version": FORMAT_VERSION,
+            "vocab": self.vocab.chars,
+            "cell": self.cell,
+            "layers": self.layers,
+            "hidden": self.hidden,
+            "embedding": self.embedding_size,
+            "dropout": self.dropout_p,
+            "embedding_dropout": self.embedding_dropout_p,
+            "parameters": self.num_parameters,
+            "meta": self.meta,
+        }
+
+    # ---- persistence: safetensors + JSON only; nothing here unpickles ----
+
+    def save_pretrained(  # type: ignore[override]
+        self,
+        save_directory: str | Path,
+        *,
+        dtype: torch.dtype | None = None,
+        repo_id: str | None = None,
+        push_to_hub: bool = False,
+        **push_to_hub_kwargs: Any,
+    ) -> str | None:
+        """Write ``model.safetensors`` and ``config.json`` into ``save_directory``, each
+        atomically. ``dtype=torch.float16`` halves the file; loading restores float32."""
+        directory = Path(save_directory)
+        tensors = {k: v.detach().to("cpu", dtype or v.dtype).contiguous() for k, v in self.state_dict().items()}
+        atomic_write(directory / WEIGHTS_FILE, lambda tmp: save_file(tensors, tmp, metadata={"format": "pt"}))
+        config = self.config()
+        config["meta"] = {**self.meta, "weights_dtype": str(dtype or torch.float32).removeprefix("torch.")}
+        atomic_write_json(directory / CONFIG_FILE, config)
+        if push_to_hub:
+            return self.push_to_hub(repo_id=repo_id or directory.name, **push_to_hub_kwargs)
+        return None
+
+    def _save_pretrained(self, save_directory: Path) -> None:
+        # Used by the mixin's push_to_hub; keep the same format as save_pretrained.
+        self.save_pretrained(save_directory)
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | Path, **kwargs: Any) -> CharRNN:  # type: ignore[override]
+        """Load from a local directory or a Hub repo id, on CPU, with strict key/shape checks.
+        Raises ``CheckpointError`` with a one-line reason for anything malformed."""
+        source = str(pretrained_model_name_or_path)
+        try:
+            model = super().from_pretrained(source, **kwargs)
+        except CheckpointError:
+            raise
+        except json.JSONDecodeError as e:
+            raise CheckpointError(f"{source}: {CONFIG_FILE} is not valid JSON ({e.msg} at line {e.lineno})") from e
+        except (TypeError, ValueError) as e:
+            raise CheckpointError(f"{source}: {CONFIG_FILE} does not describe a CharRNN ({e})") from e
+        model.eval()
+        return model
+
+    @classmethod
+    def _from_pretrained(cls, *, model_id: str, map_location: str = "cpu", strict: bool = True, **kwargs: Any):
+        hub_args = {k: kwargs.pop(k) for k in ("revision", "cache_dir", "force_download", "local_files_only", "token")}
+        config_path = Path(model_id) / CONFIG_FILE
+        if Path(model_id).is_dir() and not config_path.exists():
+            raise CheckpointError(f"{model_id}: {CONFIG_FILE} is missing")
+        if "vocab" not in kwargs:
+            raise CheckpointError(f"{model_id}: {CONFIG_FILE} has no 'vocab'; it was not written by charrnn")
+        model = cls(**kwargs)
+        weights = _resolve_weights(model_id, hub_args)
+        model.load_state_dict(_read_safetensors(weights, model), strict=strict)
+        return model.to(map_location)
+
+
+def _resolve_weights(model_id: str, hub_args: dict[str, Any]) -> Path:
+    if Path(model_id).is_dir():
+        path = Path(model_id) / WEIGHTS_FILE
+        if not path.exists():
+            raise CheckpointError(f"{model_id}: {WEIGHTS_FILE} is missing (other weight formats are never loaded)")
+        return path
+    from huggingface_hub import hf_hub_download  # only the Hub path needs it
+
+    return Path(hf_hub_download(repo_id=model_id, filename=WEIGHTS_FILE, **hub_args))
+
+
+def _read_safetensors(path: Path, model: CharRNN) -> dict[str, torch.Tensor]:
+    """Read every tensor, checking names and shapes against ``model`` before touching it."""
+    expected = model.state_dict()
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            tensors = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118 (safe_open is no dict)
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path}: not a valid safetensors file ({e})") from e
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(f"{path}: tensors do not match config (missing {missing}, unexpected {unexpected})")
+    for name, tensor in tensors.items():
+        if tensor.shape != expected[name].shape:
+            hint = " (vocabulary size differs from config)" if name in ("embed.weight", "head.weight", "head.bias") else ""
+            raise CheckpointError(
+                f"{path}: tensor {name} has shape {tuple(tensor.shape)}, config expects {tuple(expected[name].shape)}{hint}"
+            )
+        if not tensor.is_floating_point():
+            raise CheckpointError(f"{path}: tensor {name} has non-float dtype {tensor.dtype}")
+    return {name: t.float() for name, t in tensors.items()}

@@ -1,0 +1,75 @@
+"""Shared fixtures: tiny models trained in the test session, so no test needs a shipped model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from charrnn import CharRNN
+from charrnn.files import atomic_write_json, atomic_write_text
+from charrnn.history import new_history
+from charrnn.sampling import sample
+
+TINY_TEXT = (
+    "To be, or not to be, that is the question:\n"
+    "Whether 'tis nobler in the mind to suffer\n"
+    "The slings and arrows of outrageous fortune,\n"
+    "Or to take arms against a sea of troubles\n"
+    "And by opposing end them. To die: to sleep;\n"
+) * 20
+
+MIRROR = Path(os.environ.get("CHARRNN_CORPORA_MIRROR", Path(__file__).resolve().parents[2] / "shared" / "corpora"))
+
+
+def train_tiny(text: str, cell: str = "lstm", steps: int = 60, hidden: int = 32, seed: int = 0) -> CharRNN:
+    """A few dozen Adam steps on ``text``: enough for the loss to fall and samples to change."""
+    torch.manual_seed(seed)
+    model = CharRNN(sorted(set(text)), cell=cell, layers=1, hidden=hidden, embedding=16)
+    ids = torch.tensor(model.vocab.encode(text).ids)
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
+    seq = 32
+    for step in range(steps):
+        start = (step * seq) % (len(ids) - seq - 1)
+        x, y = ids[start : start + seq][None], ids[start + 1 : start + seq + 1][None]
+        logits, _ = model(x)
+        loss = torch.nn.functional.cross_entropy(logits[0], y[0])
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return model.eval()
+
+
+def write_model_dir(model: CharRNN, directory: Path, name: str = "tiny") -> Path:
+    """A complete model directory as training writes it: weights, config, history, card."""
+    model.meta.update({"name": name, "corpus": "tiny-hamlet", "title": "Hamlet excerpt", "author": "test",
+                       "val_loss": 2.0, "train_time_s": 1.0, "hardware": "test"})
+    model.save_pretrained(directory)
+    history = new_history(corpus="tiny-hamlet", sample_prime="To", sample_temperature=0.8, sample_seed=1,
+                          sample_length=40)
+    for i, step in enumerate([0, 10, 30, 60]):
+        history["records"].append({"step": step, "epoch": step / 60, "chars_seen": step * 32,
+                                   "train_loss": 3.0 - i * 0.4, "val_loss": 3.1 - i * 0.4 if i else None,
+                                   "lr": 0.01, "elapsed_s": float(i),
+                                   "sample": sample(model, "To", 40, temperature=0.8, seed=i)})
+    history["summary"] = {"best_val_loss": 2.0, "best_step": 60, "train_time_s": 1.0, "hardware": "test",
+                          "finished": True}
+    atomic_write_json(directory / "history.json", history)
+    atomic_write_text(directory / "README.md", f"# {name}\n\nA tiny test model.\n")
+    return directory
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> CharRNN:
+    return train_tiny(TINY_TEXT)
+
+
+@pytest.fixture(scope="session")
+def tiny_models_root(tmp_path_factory: pytest.TempPathFactory, tiny_model: CharRNN) -> Path:
+    """A ``models/``-like folder holding two complete tiny styles (an LSTM and a GRU)."""
+    root = tmp_path_factory.mktemp("models")
+    write_model_dir(tiny_model, root / "tiny-lstm", "tiny-lstm")
+    write_model_dir(train_tiny(TINY_TEXT, cell="gru"), root / "tiny-gru", "tiny-gru")
+    return root
