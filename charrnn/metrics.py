@@ -33,7 +33,9 @@ def loss_report(nats_per_char: float, chars: int, **extra: object) -> dict:
 
 
 @torch.inference_mode()
-def surprisal_nats(model: CharRNN, ids: list[int] | torch.Tensor, chunk: int = 4096, context: int | None = None) -> np.ndarray:
+def surprisal_nats(
+    model: CharRNN, ids: list[int] | torch.Tensor, chunk: int = 4096, context: int | None = None
+) -> np.ndarray:
     """-ln p(ids[t] | ids[:t]) for t = 1..N-1, in one stateful pass fed ``chunk`` chars at a
     time (state carried between chunks, so the result equals a single full-length pass).
     The first character has no context and gets no score; returns (N-1,) float64."""

@@ -186,10 +186,10 @@ def _read_safetensors(path: Path, model: CharRNN) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path}: tensors do not match config (missing {missing}, unexpected {unexpected})")
     for name, tensor in tensors.items():
         if tensor.shape != expected[name].shape:
-            hint = " (vocabulary size differs from config)" if name in ("embed.weight", "head.weight", "head.bias") else ""
-            raise CheckpointError(
-                f"{path}: tensor {name} has shape {tuple(tensor.shape)}, config expects {tuple(expected[name].shape)}{hint}"
-            )
+            vocab_sized = name in ("embed.weight", "head.weight", "head.bias")
+            hint = " (the vocabulary does not match the weights)" if vocab_sized else ""
+            got, want = tuple(tensor.shape), tuple(expected[name].shape)
+            raise CheckpointError(f"{path}: tensor {name} has shape {got}, config expects {want}{hint}")
         if not tensor.is_floating_point():
             raise CheckpointError(f"{path}: tensor {name} has non-float dtype {tensor.dtype}")
     return {name: t.float() for name, t in tensors.items()}

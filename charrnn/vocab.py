@@ -77,9 +77,7 @@ class Vocab:
             ids = [self.index[c] for c in text if c in self.index]
         else:
             if replacement is None or replacement not in self.index:
-                raise ValueError(
-                    f"replacement character {replacement!r} is not in the vocabulary; pick one that is"
-                )
+                raise ValueError(f"replacement character {replacement!r} is not in the vocabulary; pick one that is")
             fill = self.index[replacement]
             ids = [self.index.get(c, fill) for c in text]
         return Encoded(ids, unknown, sum(counts.values()))

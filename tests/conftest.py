@@ -44,18 +44,41 @@ def train_tiny(text: str, cell: str = "lstm", steps: int = 60, hidden: int = 32,
 
 def write_model_dir(model: CharRNN, directory: Path, name: str = "tiny") -> Path:
     """A complete model directory as training writes it: weights, config, history, card."""
-    model.meta.update({"name": name, "corpus": "tiny-hamlet", "title": "Hamlet excerpt", "author": "test",
-                       "val_loss": 2.0, "train_time_s": 1.0, "hardware": "test"})
+    model.meta.update(
+        {
+            "name": name,
+            "corpus": "tiny-hamlet",
+            "title": "Hamlet excerpt",
+            "author": "test",
+            "val_loss": 2.0,
+            "train_time_s": 1.0,
+            "hardware": "test",
+        }
+    )
     model.save_pretrained(directory)
-    history = new_history(corpus="tiny-hamlet", sample_prime="To", sample_temperature=0.8, sample_seed=1,
-                          sample_length=40)
+    history = new_history(
+        corpus="tiny-hamlet", sample_prime="To", sample_temperature=0.8, sample_seed=1, sample_length=40
+    )
     for i, step in enumerate([0, 10, 30, 60]):
-        history["records"].append({"step": step, "epoch": step / 60, "chars_seen": step * 32,
-                                   "train_loss": 3.0 - i * 0.4, "val_loss": 3.1 - i * 0.4 if i else None,
-                                   "lr": 0.01, "elapsed_s": float(i),
-                                   "sample": sample(model, "To", 40, temperature=0.8, seed=i)})
-    history["summary"] = {"best_val_loss": 2.0, "best_step": 60, "train_time_s": 1.0, "hardware": "test",
-                          "finished": True}
+        history["records"].append(
+            {
+                "step": step,
+                "epoch": step / 60,
+                "chars_seen": step * 32,
+                "train_loss": 3.0 - i * 0.4,
+                "val_loss": 3.1 - i * 0.4 if i else None,
+                "lr": 0.01,
+                "elapsed_s": float(i),
+                "sample": sample(model, "To", 40, temperature=0.8, seed=i),
+            }
+        )
+    history["summary"] = {
+        "best_val_loss": 2.0,
+        "best_step": 60,
+        "train_time_s": 1.0,
+        "hardware": "test",
+        "finished": True,
+    }
     atomic_write_json(directory / "history.json", history)
     atomic_write_text(directory / "README.md", f"# {name}\n\nA tiny test model.\n")
     return directory

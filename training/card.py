@@ -1,0 +1,109 @@
+"""The model card (``README.md`` of a model directory), written from the directory's own files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from charrnn.files import atomic_write_text
+from charrnn.history import load_history
+from charrnn.metrics import bits_per_char
+
+CARD_FILE = "README.md"
+
+
+def render_card(config: dict, history: dict) -> str:
+    meta = config.get("meta", {})
+    train = meta.get("train_config", {})
+    name = meta.get("name", "char-rnn model")
+    val = meta.get("val_loss")
+    baseline = meta.get("ngram_baseline")  # {"order": n, "nats_per_char": x} when measured
+    samples = [r for r in history.get("records", []) if r.get("sample")]
+    lines = [
+        "---",
+        "library_name: charrnn",
+        "license: mit",
+        "pipeline_tag: text-generation",
+        "tags: [char-rnn, character-level, text-generation, " + config["cell"] + "]",
+        "---",
+        "",
+        f"# {name}",
+        "",
+        f"A character-level {config['cell'].upper()} language model trained on"
+        f" *{meta.get('title', meta.get('corpus'))}*"
+        + (f" by {meta['author']}" if meta.get("author") else "")
+        + ", part of Char-RNN Playground.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| corpus | `{meta.get('corpus')}`: {meta.get('title', '')} ({meta.get('licence', 'see source')}) |",
+        f"| cell | {config['cell']} |",
+        f"| layers x hidden | {config['layers']} x {config['hidden']} (embedding {config['embedding']}) |",
+        f"| parameters | {config.get('parameters', 0):,} |",
+        f"| vocabulary | {len(config['vocab'])} characters |",
+    ]
+    if val is not None:
+        lines.append(f"| validation loss | {val:.4f} nats/char, {bits_per_char(val):.4f} bits/char |")
+    if baseline:
+        margin = 1 - val / baseline["nats_per_char"] if val else None
+        lines.append(
+            f"| n-gram baseline | {baseline['nats_per_char']:.4f} nats/char (interpolated Kneser-Ney, order "
+            f"{baseline['order']})" + (f"; this model is {margin:.1%} lower |" if margin is not None else " |")
+        )
+    if meta.get("train_time_s") is not None:
+        lines.append(f"| training time | {meta['train_time_s'] / 60:.1f} min on {meta.get('hardware', '?')} |")
+    lines.append(f"| weights | {meta.get('weights_dtype', 'float32')} safetensors |")
+    lines += ["", "Validation: the last 10% of the text, contiguous, scored in one stateful pass.", ""]
+    if train:
+        flags = train_command(train)
+        lines += ["## Reproduce", "", "```bash", flags, "```", ""]
+    lines += [
+        "## Load",
+        "",
+        "```python",
+        "from charrnn import CharRNN, sample",
+        f'model = CharRNN.from_pretrained("{meta.get("repo_id", "models/" + name)}")',
+        f"print(sample(model, prime={meta.get('sample_prime', '')!r}, length=500, temperature=0.8, seed=0))",
+        "```",
+        "",
+    ]
+    if samples:
+        last = samples[-1]
+        lines += [
+            f"## A sample (step {last['step']}, temperature {history.get('sample_temperature')})",
+            "",
+            "```text",
+            (history.get("sample_prime") or "") + last["sample"],
+            "```",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def train_command(train: dict) -> str:
+    if train.get("recipe"):
+        return f"python -m training.train --recipe {train['recipe']}"
+    source = f"--corpus {train['corpus']}" if train.get("corpus") else f"--text {train.get('text')}"
+    keys = [
+        "cell",
+        "layers",
+        "hidden",
+        "embedding",
+        "dropout",
+        "embedding_dropout",
+        "seq_len",
+        "batch_size",
+        "lr",
+        "weight_decay",
+        "epochs",
+        "ema",
+        "seed",
+    ]
+    flags = " ".join(f"--{k.replace('_', '-')} {train[k]}" for k in keys if k in train)
+    return f"python -m training.train {source} --out {train.get('out')} {flags}"
+
+
+def write_card(model_dir: str | Path) -> None:
+    model_dir = Path(model_dir)
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    atomic_write_text(model_dir / CARD_FILE, render_card(config, load_history(model_dir)))

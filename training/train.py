@@ -1,0 +1,461 @@
+"""Train a character-level RNN / GRU / LSTM: stateful truncated BPTT, AdamW, a learning-rate
+schedule, full validation, samples over training, and a resumable state that survives kills.
+
+    python -m training.train --corpus shakespeare --out models/my-shakespeare --epochs 1
+    python -m training.train --recipe shakespeare            # a shipped model's exact recipe
+    torchrun --nproc_per_node=2 -m training.train ...        # data parallel (gloo on CPU)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import signal
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from charrnn import CharRNN, Vocab
+from charrnn.files import atomic_write_json
+from charrnn.history import HISTORY_FILE, new_history
+from charrnn.sampling import sample
+from corpora import CORPORA, CorpusError
+from training.card import write_card
+from training.config import TrainConfig, config_from_args
+from training.data import load_text, split_text, to_streams
+from training.state import load_state, optimizer_tensors, restore_optimizer, save_state
+
+VAL_STREAMS = 16  # validation runs the whole split as this many parallel stateful streams
+VAL_CHUNK = 512
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot start or go on; the message says what to do."""
+
+
+def sample_steps(limit: int) -> set[int]:
+    """0, 10, 30, 100, 300, 1000, ...: log-spaced moments to record a sample."""
+    steps, value = {0}, 10
+    while value <= limit:
+        steps.update({value, 3 * value})
+        value *= 10
+    return steps
+
+
+def learning_rate(config: TrainConfig, step: int, total: int, steps_per_epoch: int) -> float:
+    if step < config.warmup_steps:
+        return config.lr * (step + 1) / config.warmup_steps
+    if config.schedule == "constant":
+        return config.lr
+    if config.schedule == "exponential":
+        return config.lr * config.lr_decay ** (step / steps_per_epoch)
+    progress = min(1.0, (step - config.warmup_steps) / max(1, total - config.warmup_steps))
+    return config.min_lr + 0.5 * (config.lr - config.min_lr) * (1 + math.cos(math.pi * progress))
+
+
+def hardware(world: int = 1) -> str:
+    procs = f" x {world} processes" if world > 1 else ""
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name(0)} GPU{procs}"
+    threads = torch.get_num_threads()
+    return f"{threads} CPU thread{'s' if threads > 1 else ''}{procs} ({platform.machine()}, {os.cpu_count()} cores)"
+
+
+def detach(state):
+    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+
+
+def state_tensors(state, prefix: str) -> dict[str, torch.Tensor]:
+    if state is None:
+        return {}
+    parts = state if isinstance(state, tuple) else (state,)
+    return {f"{prefix}.{i}": s for i, s in enumerate(parts)}
+
+
+def state_from_tensors(tensors: dict[str, torch.Tensor], prefix: str, cell: str, device):
+    parts = [tensors[k].to(device) for k in sorted(k for k in tensors if k.startswith(prefix + "."))]
+    if not parts:
+        return None
+    return tuple(parts) if cell == "lstm" else parts[0]
+
+
+@torch.inference_mode()
+def validation_loss(model: CharRNN, val_ids: torch.Tensor, device) -> float:
+    was_training = model.training
+    model.eval()
+    x, y = to_streams(val_ids, min(VAL_STREAMS, max(1, (len(val_ids) - 1) // 2)), 1)  # (S, N)
+    state, total, count = None, 0.0, 0
+    for start in range(0, x.shape[1], VAL_CHUNK):
+        xb, yb = x[:, start : start + VAL_CHUNK].to(device), y[:, start : start + VAL_CHUNK].to(device)
+        logits, state = model(xb, state)
+        total += F.cross_entropy(logits.flatten(0, 1).float(), yb.flatten(), reduction="sum").item()
+        count += yb.numel()
+    model.train(was_training)
+    return total / count
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, resume: bool = False, force: bool = False):
+        self.config, self.resume = config, resume
+        self.rank, self.world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+        self.device = torch.device(
+            f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"
+        )
+        self.out = Path(config.out)
+        self.run_dir = Path(config.run_dir or Path("runs") / self.out.name)
+        self.name = config.name or self.out.name
+        self.stop_signal: int | None = None
+        self._check_out(force)
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        self._load_data()
+        self._build_model()
+
+    # ---- setup ----
+
+    def _check_out(self, force: bool) -> None:
+        existing = self.out / "config.json"
+        if self.resume or not existing.exists():
+            return
+        if not force:
+            raise TrainingError(
+                f"{self.out} already holds a model; pass --resume to continue it or --force to replace it"
+            )
+        if self.rank == 0:
+            for path in [self.run_dir / "state.safetensors", *self.out.iterdir()]:
+                if path.is_file():
+                    path.unlink()
+
+    def _load_data(self) -> None:
+        c = self.config
+        self.corpus_name, text = load_text(c.corpus, c.text, c.mirror)
+        train_text, val_text = split_text(text, c.val_fraction)
+        if len(val_text) < 3:
+            raise TrainingError("the validation split is too small; use a longer text")
+        self.vocab = Vocab.from_text(text)  # whole text, so validation has no unknown characters
+        self.train_ids = torch.tensor(self.vocab.encode(train_text).ids)
+        self.val_ids = torch.tensor(self.vocab.encode(val_text).ids)
+        if c.batch_size % self.world:
+            raise TrainingError(f"--batch-size {c.batch_size} must divide among {self.world} processes")
+        x, y = to_streams(self.train_ids, c.batch_size, c.seq_len)  # (B, N)
+        rows = slice(self.rank * c.batch_size // self.world, (self.rank + 1) * c.batch_size // self.world)
+        self.x, self.y = x[rows].to(self.device), y[rows].to(self.device)  # this process's streams
+        self.steps_per_epoch = x.shape[1] // c.seq_len
+        self.total_steps = c.total_steps(self.steps_per_epoch)
+
+    def _build_model(self) -> None:
+        c = self.config
+        torch.manual_seed(c.seed)
+        registry = CORPORA.get(c.corpus or "")
+        meta = {
+            "name": self.name,
+            "corpus": self.corpus_name,
+            "title": registry.title if registry else self.corpus_name,
+            "author": registry.author if registry else None,
+            "licence": registry.licence if registry else None,
+            "sample_prime": self.sample_prime,
+            "train_config": c.to_dict(),
+        }
+        self.model = CharRNN(
+            self.vocab.chars, c.cell, c.layers, c.hidden, c.embedding, c.dropout, c.embedding_dropout, meta
+        ).to(self.device)
+        decay = [p for n, p in self.model.named_parameters() if p.dim() >= 2]
+        no_decay = [p for n, p in self.model.named_parameters() if p.dim() < 2]
+        groups = [{"params": decay, "weight_decay": c.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        self.optimizer = torch.optim.AdamW(groups, lr=c.lr, betas=(0.9, 0.99))
+        self.ema = [p.detach().clone() for p in self.model.parameters()] if c.ema else None
+        self.net = self.model
+        if self.world > 1:
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model)
+
+    @property
+    def sample_prime(self) -> str:
+        if self.config.sample_prime is not None:
+            return self.config.sample_prime
+        registry = CORPORA.get(self.config.corpus or "")
+        return registry.sample_prime if registry else "\n"
+
+    # ---- averaged weights ----
+
+    def swap_ema(self) -> None:
+        """Exchange the live weights with the averaged ones (call twice to restore)."""
+        if self.ema is None:
+            return
+        with torch.no_grad():
+            for p, e in zip(self.model.parameters(), self.ema, strict=True):
+                tmp = p.detach().clone()
+                p.copy_(e)
+                e.copy_(tmp)
+
+    def update_ema(self, step: int) -> None:
+        if self.ema is None:
+            return
+        decay = min(self.config.ema, (1 + step) / (10 + step))  # tracks closely early in training
+        with torch.no_grad():
+            for p, e in zip(self.model.parameters(), self.ema, strict=True):
+                e.lerp_(p.detach(), 1 - decay)
+
+    # ---- state ----
+
+    def save(self, step: int, hidden, history: dict, best: float | None) -> None:
+        """Resumable state (rank 0 writes; the hidden state of every rank is gathered)."""
+        hidden_all = self.gather(hidden)
+        rng = self.gather_rng()
+        if self.rank != 0:
+            return
+        tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
+        if self.ema is not None:
+            tensors.update({f"ema.{i}": e for i, e in enumerate(self.ema)})
+        optim_tensors, optim_info = optimizer_tensors(self.optimizer)
+        tensors.update(optim_tensors)
+        tensors.update(state_tensors(hidden_all, "hidden"))
+        tensors["rng"] = rng
+        info = {
+            "step": step,
+            "best_val": best,
+            "optimizer": optim_info,
+            "config": self.config.to_dict(),
+            "vocab": self.vocab.chars,
+            "world": self.world,
+            "history": history,
+        }
+        save_state(self.run_dir, tensors, info)
+        atomic_write_json(self.out / HISTORY_FILE, history)
+
+    def gather(self, hidden):
+        if self.world == 1 or hidden is None:
+            return hidden
+        parts = hidden if isinstance(hidden, tuple) else (hidden,)
+        gathered = []
+        for part in parts:
+            chunks = [torch.empty_like(part) for _ in range(self.world)]
+            dist.all_gather(chunks, part.contiguous())
+            gathered.append(torch.cat(chunks, dim=1))  # (layers, B, H)
+        return tuple(gathered) if isinstance(hidden, tuple) else gathered[0]
+
+    def gather_rng(self) -> torch.Tensor:
+        rng = torch.get_rng_state()  # (N,) uint8; dropout masks come from here
+        if self.world == 1:
+            return rng[None]
+        chunks = [torch.empty_like(rng) for _ in range(self.world)]
+        dist.all_gather(chunks, rng)
+        return torch.stack(chunks)
+
+    def restore(self) -> tuple[int, object, dict, float | None]:
+        tensors, info = load_state(self.run_dir)
+        if info["vocab"] != self.vocab.chars:
+            raise TrainingError("the saved run was trained on a different text; start a new run with --force")
+        if info["world"] != self.world:
+            raise TrainingError(f"the saved run used {info['world']} processes; resume with the same number")
+        self.model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        if self.ema is not None:
+            for i, e in enumerate(self.ema):
+                e.copy_(tensors[f"ema.{i}"])
+        restore_optimizer(self.optimizer, tensors, info["optimizer"])
+        torch.set_rng_state(tensors["rng"][self.rank])
+        hidden = state_from_tensors(tensors, "hidden", self.config.cell, self.device)
+        if hidden is not None:  # this rank's streams
+            rows = slice(self.rank * self.x.shape[0], (self.rank + 1) * self.x.shape[0])
+            hidden = tuple(h[:, rows] for h in hidden) if isinstance(hidden, tuple) else hidden[:, rows]
+        return info["step"], hidden, info["history"], info["best_val"]
+
+    def save_model(self, history: dict, val: float, step: int, elapsed: float) -> None:
+        """The shipped files: weights of the best validation so far, config, history, card."""
+        if self.rank != 0:
+            return
+        self.model.meta.update(
+            {
+                "val_loss": val,
+                "best_step": step,
+                "epochs_trained": step / self.steps_per_epoch,
+                "train_time_s": elapsed,
+                "hardware": hardware(self.world),
+            }
+        )
+        self.model.save_pretrained(self.out, dtype=torch.float16 if self.config.save_float16 else None)
+        atomic_write_json(self.out / HISTORY_FILE, history)
+        write_card(self.out)
+
+    # ---- the loop ----
+
+    def record_sample(self) -> str:
+        c = self.config
+        was_training = self.model.training
+        self.model.eval()
+        text = sample(
+            self.model,
+            self.sample_prime,
+            c.sample_length,
+            temperature=c.sample_temperature,
+            seed=c.sample_seed,
+            unknown="replace",
+        )
+        self.model.train(was_training)
+        return text
+
+    def evaluate(self) -> float:
+        self.swap_ema()
+        val = validation_loss(self.model, self.val_ids, self.device)
+        self.swap_ema()
+        return val
+
+    def run(self) -> dict:
+        c = self.config
+        if self.resume:
+            step, hidden, history, best = self.restore()
+            elapsed0 = history["records"][-1]["elapsed_s"] if history["records"] else 0.0
+        else:
+            step, hidden, best, elapsed0 = 0, None, None, 0.0
+            history = new_history(
+                corpus=self.corpus_name,
+                sample_prime=self.sample_prime,
+                sample_temperature=c.sample_temperature,
+                sample_seed=c.sample_seed,
+                sample_length=c.sample_length,
+            )
+        eval_every = c.eval_every or self.steps_per_epoch
+        samples_at = sample_steps(self.total_steps)
+        start_time = time.time() - elapsed0
+        losses: list[float] = []
+        chars_per_step = c.batch_size * c.seq_len
+        self.model.train()
+        bar = tqdm(
+            total=self.total_steps,
+            initial=step,
+            disable=self.rank != 0,
+            unit="step",
+            dynamic_ncols=True,
+            mininterval=2.0,
+        )
+        if step == 0 and self.rank == 0:
+            history["records"].append(self.make_record(0, None, None, time.time() - start_time, self.record_sample()))
+        t_last = time.time()
+        while step < self.total_steps:
+            batch = step % self.steps_per_epoch
+            if batch == 0:
+                hidden = None  # a new pass over the text starts from a blank state
+            x = self.x[:, batch * c.seq_len : (batch + 1) * c.seq_len]  # (B, T)
+            y = self.y[:, batch * c.seq_len : (batch + 1) * c.seq_len]
+            lr = learning_rate(c, step, self.total_steps, self.steps_per_epoch)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            logits, hidden = self.net(x, hidden)  # (B, T, V)
+            hidden = detach(hidden)
+            loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
+            if not torch.isfinite(loss):
+                raise TrainingError(
+                    f"loss became {loss.item()} at step {step}; the last good checkpoint is kept "
+                    "in --out; lower --lr or --grad-clip and --resume or start again"
+                )
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
+            self.optimizer.step()
+            self.update_ema(step)
+            step += 1
+            losses.append(loss.item())
+            now = time.time()
+            bar.update(1)
+            bar.set_postfix(loss=f"{losses[-1]:.3f}", lr=f"{lr:.1e}", chars_s=f"{chars_per_step / (now - t_last):,.0f}")
+            t_last = now
+            validate = step % eval_every == 0 or step == self.total_steps
+            if self.rank == 0 and (step % c.log_every == 0 or step in samples_at or validate):
+                val = self.evaluate() if validate else None
+                text = self.record_sample() if (step in samples_at or validate) else None
+                record = self.make_record(step, sum(losses) / len(losses), val, time.time() - start_time, text, lr)
+                history["records"].append(record)
+                losses.clear()
+                if val is not None:
+                    bar.write(
+                        f"step {step} epoch {record['epoch']:.2f}: train {record['train_loss']:.4f} "
+                        f"val {val:.4f} nats/char ({val / math.log(2):.4f} bits)"
+                    )
+                    if best is None or val < best:
+                        best = val
+                        self.swap_ema()
+                        self.save_model(history, val, step, record["elapsed_s"])
+                        self.swap_ema()
+            if validate:
+                self.save(step, hidden, history, best)
+            if self.stop_signal is not None:
+                if self.rank == 0 and not (self.out / "model.safetensors").exists():
+                    best = self.evaluate()  # leave a loadable model even when stopped before any validation
+                    self.save_model(history, best, step, time.time() - start_time)
+                self.save(step, hidden, history, best)
+                bar.close()
+                raise KeyboardInterrupt(
+                    f"stopped by signal {self.stop_signal} at step {step}; resume with the same command plus --resume"
+                )
+        bar.close()
+        summary = {
+            "best_val_loss": best,
+            "steps": step,
+            "train_time_s": time.time() - start_time,
+            "hardware": hardware(self.world),
+            "finished": True,
+        }
+        history["summary"] = summary
+        self.save(step, hidden, history, best)  # every rank takes part in the gathers
+        if self.rank == 0:
+            write_card(self.out)
+        return summary
+
+    def make_record(self, step, train_loss, val_loss, elapsed, text, lr=None) -> dict:
+        c = self.config
+        return {
+            "step": step,
+            "epoch": step / self.steps_per_epoch,
+            "chars_seen": step * c.batch_size * c.seq_len,
+            "train_loss": train_loss,
+            "val_loss": val_loss,
+            "lr": lr if lr is not None else c.lr,
+            "elapsed_s": round(elapsed, 2),
+            "sample": text,
+        }
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        config, args = config_from_args(argv)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    distributed = int(os.environ.get("WORLD_SIZE", 1)) > 1
+    if distributed:
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    try:
+        trainer = Trainer(config, resume=args.resume, force=args.force)
+
+        def on_signal(signum, _frame):
+            trainer.stop_signal = signum  # finish the step, save, then stop
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        summary = trainer.run()
+    except (TrainingError, CorpusError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as e:
+        print(f"\n{e}", file=sys.stderr)
+        return 130
+    finally:
+        if distributed:
+            dist.destroy_process_group()
+    if trainer.rank == 0:
+        print(json.dumps({"out": str(trainer.out), **summary}))
+        print(
+            f"done: best validation {summary['best_val_loss']:.4f} nats/char, {summary['steps']} steps in "
+            f"{summary['train_time_s'] / 60:.1f} min -> {trainer.out}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
