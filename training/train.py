@@ -204,7 +204,7 @@ class Trainer:
 
     # ---- state ----
 
-    def save(self, step: int, hidden, history: dict, best: float | None) -> None:
+    def save(self, step: int, hidden) -> None:
         """Resumable state (rank 0 writes; the hidden state of every rank is gathered)."""
         hidden_all = self.gather(hidden)
         rng = self.gather_rng()
@@ -219,15 +219,15 @@ class Trainer:
         tensors["rng"] = rng
         info = {
             "step": step,
-            "best_val": best,
+            "best_val": self.best,
             "optimizer": optim_info,
             "config": self.config.to_dict(),
             "vocab": self.vocab.chars,
             "world": self.world,
-            "history": history,
+            "history": self.history,
         }
         save_state(self.run_dir, tensors, info)
-        atomic_write_json(self.out / HISTORY_FILE, history)
+        atomic_write_json(self.out / HISTORY_FILE, self.history)
 
     def gather(self, hidden):
         if self.world == 1 or hidden is None:
@@ -266,7 +266,7 @@ class Trainer:
             hidden = tuple(h[:, rows] for h in hidden) if isinstance(hidden, tuple) else hidden[:, rows]
         return info["step"], hidden, info["history"], info["best_val"]
 
-    def save_model(self, history: dict, val: float, step: int, elapsed: float) -> None:
+    def save_model(self, val: float, step: int) -> None:
         """The shipped files: weights of the best validation so far, config, history, card."""
         if self.rank != 0:
             return
@@ -275,12 +275,12 @@ class Trainer:
                 "val_loss": val,
                 "best_step": step,
                 "epochs_trained": step / self.steps_per_epoch,
-                "train_time_s": elapsed,
+                "train_time_s": round(time.time() - self.start_time, 2),
                 "hardware": hardware(self.world),
             }
         )
         self.model.save_pretrained(self.out, dtype=torch.float16 if self.config.save_float16 else None)
-        atomic_write_json(self.out / HISTORY_FILE, history)
+        atomic_write_json(self.out / HISTORY_FILE, self.history)
         write_card(self.out)
 
     # ---- the loop ----
@@ -306,108 +306,118 @@ class Trainer:
         self.swap_ema()
         return val
 
-    def run(self) -> dict:
+    def start(self) -> tuple[int, object]:
+        """(first step, hidden state): fresh, or where the saved run stopped."""
         c = self.config
         if self.resume:
-            step, hidden, history, best = self.restore()
-            elapsed0 = history["records"][-1]["elapsed_s"] if history["records"] else 0.0
-        else:
-            step, hidden, best, elapsed0 = 0, None, None, 0.0
-            history = new_history(
-                corpus=self.corpus_name,
-                sample_prime=self.sample_prime,
-                sample_temperature=c.sample_temperature,
-                sample_seed=c.sample_seed,
-                sample_length=c.sample_length,
+            step, hidden, self.history, self.best = self.restore()
+            records = self.history["records"]
+            self.start_time = time.time() - (records[-1]["elapsed_s"] if records else 0.0)
+            return step, hidden
+        self.best, self.start_time = None, time.time()
+        self.history = new_history(
+            corpus=self.corpus_name,
+            sample_prime=self.sample_prime,
+            sample_temperature=c.sample_temperature,
+            sample_seed=c.sample_seed,
+            sample_length=c.sample_length,
+        )
+        if self.rank == 0:
+            self.history["records"].append(self.make_record(0, None, None, self.record_sample()))
+        return 0, None
+
+    def train_step(self, step: int, hidden) -> tuple[float, object, float]:
+        """One optimiser step on batch ``step``; returns (loss, carried hidden state, lr)."""
+        c = self.config
+        batch = step % self.steps_per_epoch
+        if batch == 0:
+            hidden = None  # a new pass over the text starts from a blank state
+        x = self.x[:, batch * c.seq_len : (batch + 1) * c.seq_len]  # (B, T)
+        y = self.y[:, batch * c.seq_len : (batch + 1) * c.seq_len]
+        lr = learning_rate(c, step, self.total_steps, self.steps_per_epoch)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        logits, hidden = self.net(x, hidden)  # (B, T, V)
+        loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
+        if not torch.isfinite(loss):
+            raise TrainingError(
+                f"loss became {loss.item()} at step {step}; the last good checkpoint is kept "
+                "in --out; lower --lr or --grad-clip and --resume or start again"
             )
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
+        self.optimizer.step()
+        self.update_ema(step)
+        return loss.item(), detach(hidden), lr
+
+    def log(self, step: int, losses: list[float], lr: float, validate: bool, samples_at: set[int]) -> str | None:
+        """Append a record (rank 0); on validation keep the weights if they are the best so far."""
+        val = self.evaluate() if validate else None
+        text = self.record_sample() if (step in samples_at or validate) else None
+        record = self.make_record(step, sum(losses) / len(losses), val, text, lr)
+        self.history["records"].append(record)
+        if val is None:
+            return None
+        if self.best is None or val < self.best:
+            self.best = val
+            self.swap_ema()
+            self.save_model(val, step)
+            self.swap_ema()
+        return (
+            f"step {step} epoch {record['epoch']:.2f}: train {record['train_loss']:.4f} "
+            f"val {val:.4f} nats/char ({val / math.log(2):.4f} bits)"
+        )
+
+    def stop(self, step: int, hidden) -> None:
+        if self.rank == 0 and not (self.out / "model.safetensors").exists():
+            self.best = self.evaluate()  # leave a loadable model even when stopped before any validation
+            self.save_model(self.best, step)
+        self.save(step, hidden)
+        raise KeyboardInterrupt(
+            f"stopped by signal {self.stop_signal} at step {step}; resume with the same command plus --resume"
+        )
+
+    def run(self) -> dict:
+        c = self.config
+        step, hidden = self.start()
         eval_every = c.eval_every or self.steps_per_epoch
         samples_at = sample_steps(self.total_steps)
-        start_time = time.time() - elapsed0
         losses: list[float] = []
-        chars_per_step = c.batch_size * c.seq_len
         self.model.train()
-        bar = tqdm(
-            total=self.total_steps,
-            initial=step,
-            disable=self.rank != 0,
-            unit="step",
-            dynamic_ncols=True,
-            mininterval=2.0,
-        )
-        if step == 0 and self.rank == 0:
-            history["records"].append(self.make_record(0, None, None, time.time() - start_time, self.record_sample()))
-        t_last = time.time()
-        while step < self.total_steps:
-            batch = step % self.steps_per_epoch
-            if batch == 0:
-                hidden = None  # a new pass over the text starts from a blank state
-            x = self.x[:, batch * c.seq_len : (batch + 1) * c.seq_len]  # (B, T)
-            y = self.y[:, batch * c.seq_len : (batch + 1) * c.seq_len]
-            lr = learning_rate(c, step, self.total_steps, self.steps_per_epoch)
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
-            logits, hidden = self.net(x, hidden)  # (B, T, V)
-            hidden = detach(hidden)
-            loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
-            if not torch.isfinite(loss):
-                raise TrainingError(
-                    f"loss became {loss.item()} at step {step}; the last good checkpoint is kept "
-                    "in --out; lower --lr or --grad-clip and --resume or start again"
-                )
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
-            self.optimizer.step()
-            self.update_ema(step)
-            step += 1
-            losses.append(loss.item())
-            now = time.time()
-            bar.update(1)
-            bar.set_postfix(loss=f"{losses[-1]:.3f}", lr=f"{lr:.1e}", chars_s=f"{chars_per_step / (now - t_last):,.0f}")
-            t_last = now
-            validate = step % eval_every == 0 or step == self.total_steps
-            if self.rank == 0 and (step % c.log_every == 0 or step in samples_at or validate):
-                val = self.evaluate() if validate else None
-                text = self.record_sample() if (step in samples_at or validate) else None
-                record = self.make_record(step, sum(losses) / len(losses), val, time.time() - start_time, text, lr)
-                history["records"].append(record)
-                losses.clear()
-                if val is not None:
-                    bar.write(
-                        f"step {step} epoch {record['epoch']:.2f}: train {record['train_loss']:.4f} "
-                        f"val {val:.4f} nats/char ({val / math.log(2):.4f} bits)"
-                    )
-                    if best is None or val < best:
-                        best = val
-                        self.swap_ema()
-                        self.save_model(history, val, step, record["elapsed_s"])
-                        self.swap_ema()
-            if validate:
-                self.save(step, hidden, history, best)
-            if self.stop_signal is not None:
-                if self.rank == 0 and not (self.out / "model.safetensors").exists():
-                    best = self.evaluate()  # leave a loadable model even when stopped before any validation
-                    self.save_model(history, best, step, time.time() - start_time)
-                self.save(step, hidden, history, best)
-                bar.close()
-                raise KeyboardInterrupt(
-                    f"stopped by signal {self.stop_signal} at step {step}; resume with the same command plus --resume"
-                )
-        bar.close()
-        summary = {
-            "best_val_loss": best,
+        bar = tqdm(total=self.total_steps, initial=step, disable=self.rank != 0, unit="step", mininterval=2.0)
+        with bar:
+            while step < self.total_steps:
+                t0 = time.time()
+                loss, hidden, lr = self.train_step(step, hidden)
+                step += 1
+                losses.append(loss)
+                bar.update(1)
+                speed = c.batch_size * c.seq_len * self.world / (time.time() - t0)
+                bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.1e}", chars_s=f"{speed:,.0f}")
+                validate = step % eval_every == 0 or step == self.total_steps
+                if self.rank == 0 and (step % c.log_every == 0 or step in samples_at or validate):
+                    message = self.log(step, losses, lr, validate, samples_at)
+                    losses.clear()
+                    if message:
+                        bar.write(message)
+                if validate:
+                    self.save(step, hidden)
+                if self.stop_signal is not None:
+                    self.stop(step, hidden)
+        self.history["summary"] = {
+            "best_val_loss": self.best,
             "steps": step,
-            "train_time_s": time.time() - start_time,
+            "train_time_s": time.time() - self.start_time,
             "hardware": hardware(self.world),
             "finished": True,
         }
-        history["summary"] = summary
-        self.save(step, hidden, history, best)  # every rank takes part in the gathers
+        self.save(step, hidden)  # every rank takes part in the gathers
         if self.rank == 0:
             write_card(self.out)
-        return summary
+        return self.history["summary"]
 
-    def make_record(self, step, train_loss, val_loss, elapsed, text, lr=None) -> dict:
+    def make_record(self, step: int, train_loss, val_loss, text: str | None, lr: float | None = None) -> dict:
         c = self.config
         return {
             "step": step,
@@ -416,7 +426,7 @@ class Trainer:
             "train_loss": train_loss,
             "val_loss": val_loss,
             "lr": lr if lr is not None else c.lr,
-            "elapsed_s": round(elapsed, 2),
+            "elapsed_s": round(time.time() - self.start_time, 2),
             "sample": text,
         }
 
