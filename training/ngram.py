@@ -32,7 +32,10 @@ Unknown characters: the interpolation bottoms out in a uniform distribution over
 vocabulary plus one "unknown" symbol (V + 1 outcomes). A validation character never seen in
 training is scored as that unknown symbol (it gets only the mass the uniform floor passes up, which
 keeps every distribution summing to 1 over V + 1 outcomes); ``unknown_chars`` counts them. A context
-that holds an unknown character is unseen, so it backs off to the shorter contexts after it.
+that holds an unknown character is unseen, so it backs off to the shorter contexts after it. (The
+RNN's ``training.evaluate`` drops unknown characters before scoring instead; on a validation split
+without unknown characters, as on every registered corpus but one or two characters, both count
+the same ``chars``.)
 
 Scoring matches ``charrnn.metrics.surprisal_nats``: characters 2..N of the validation text are
 scored, each from the up to order-1 characters before it inside the validation text; the first
