@@ -33,12 +33,11 @@ def loss_report(nats_per_char: float, chars: int, **extra: object) -> dict:
 
 
 @torch.inference_mode()
-def surprisal_nats(
-    model: CharRNN, ids: list[int] | torch.Tensor, chunk: int = 4096, context: int | None = None
-) -> np.ndarray:
+def surprisal_nats(model: CharRNN, ids: list[int] | torch.Tensor, chunk: int = 4096) -> np.ndarray:
     """-ln p(ids[t] | ids[:t]) for t = 1..N-1, in one stateful pass fed ``chunk`` chars at a
     time (state carried between chunks, so the result equals a single full-length pass).
     The first character has no context and gets no score; returns (N-1,) float64."""
+    was_training = model.training
     model.eval()
     ids = torch.as_tensor(ids, dtype=torch.long).view(1, -1)
     state, out = None, []
@@ -49,6 +48,7 @@ def surprisal_nats(
         x = x[:, : y.shape[1]]
         logits, state = model(x, state)  # (1, T, V)
         out.append(F.cross_entropy(logits[0].float(), y[0], reduction="none").double().cpu().numpy())
+    model.train(was_training)
     return np.concatenate(out) if out else np.zeros(0)
 
 

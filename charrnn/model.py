@@ -136,13 +136,14 @@ class CharRNN(
         """Load from a local directory or a Hub repo id, on CPU, with strict key/shape checks.
         Raises ``CheckpointError`` with a one-line reason for anything malformed."""
         source = str(pretrained_model_name_or_path)
+        _check_local_source(source)
         try:
             model = super().from_pretrained(source, **kwargs)
         except CheckpointError:
             raise
         except json.JSONDecodeError as e:
             raise CheckpointError(f"{source}: {CONFIG_FILE} is not valid JSON ({e.msg} at line {e.lineno})") from e
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, AttributeError, KeyError) as e:
             raise CheckpointError(f"{source}: {CONFIG_FILE} does not describe a CharRNN ({e})") from e
         model.eval()
         return model
@@ -159,6 +160,29 @@ class CharRNN(
         weights = _resolve_weights(model_id, hub_args)
         model.load_state_dict(_read_safetensors(weights, model), strict=strict)
         return model.to(map_location)
+
+
+def _looks_local(source: str) -> bool:
+    """A Hub repo id is ``name`` or ``owner/name``; anything else is meant as a local path."""
+    return Path(source).exists() or source.startswith((".", "/", "~")) or source.count("/") > 1 or "\\" in source
+
+
+def _check_local_source(source: str) -> None:
+    if not _looks_local(source):
+        return
+    path = Path(source).expanduser()
+    if not path.is_dir():
+        raise CheckpointError(f"{source}: model directory not found")
+    config = path / CONFIG_FILE
+    if config.is_file():
+        try:
+            data = json.loads(config.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as e:
+            raise CheckpointError(f"{source}: {CONFIG_FILE} is not valid JSON (not UTF-8)") from e
+        except json.JSONDecodeError as e:
+            raise CheckpointError(f"{source}: {CONFIG_FILE} is not valid JSON ({e.msg} at line {e.lineno})") from e
+        if not isinstance(data, dict):
+            raise CheckpointError(f"{source}: {CONFIG_FILE} must hold a JSON object, not {type(data).__name__}")
 
 
 def _resolve_weights(model_id: str, hub_args: dict[str, Any]) -> Path:
@@ -187,7 +211,8 @@ def _read_safetensors(path: Path, model: CharRNN) -> dict[str, torch.Tensor]:
     for name, tensor in tensors.items():
         if tensor.shape != expected[name].shape:
             vocab_sized = name in ("embed.weight", "head.weight", "head.bias")
-            hint = " (the vocabulary does not match the weights)" if vocab_sized else ""
+            vocab_differs = vocab_sized and tensor.shape[0] != expected[name].shape[0]
+            hint = " (the vocabulary does not match the weights)" if vocab_differs else ""
             got, want = tuple(tensor.shape), tuple(expected[name].shape)
             raise CheckpointError(f"{path}: tensor {name} has shape {got}, config expects {want}{hint}")
         if not tensor.is_floating_point():

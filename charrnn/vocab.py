@@ -67,6 +67,8 @@ class Vocab:
         become ``replacement`` (``replace``, which must itself be in the vocabulary)."""
         if policy not in UNKNOWN_POLICIES:
             raise ValueError(f"unknown-character policy must be one of {UNKNOWN_POLICIES}, not {policy!r}")
+        if policy == "replace" and (replacement is None or replacement not in self.index):
+            raise ValueError(f"replacement character {replacement!r} is not in the vocabulary; pick one that is")
         unknown = self.unknown_chars(text)
         if not unknown:
             return Encoded([self.index[c] for c in text], [], 0)
@@ -76,8 +78,6 @@ class Vocab:
         if policy == "skip":
             ids = [self.index[c] for c in text if c in self.index]
         else:
-            if replacement is None or replacement not in self.index:
-                raise ValueError(f"replacement character {replacement!r} is not in the vocabulary; pick one that is")
             fill = self.index[replacement]
             ids = [self.index.get(c, fill) for c in text]
         return Encoded(ids, unknown, sum(counts.values()))

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# Tiny models gain nothing from a second thread, and on a busy 2-core machine OpenMP threads that
+# wait for each other slow every test; subprocesses (CLI, streamlit, torchrun) inherit this.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import pytest
 import torch
 
@@ -12,6 +16,8 @@ from charrnn import CharRNN
 from charrnn.files import atomic_write_json, atomic_write_text
 from charrnn.history import new_history
 from charrnn.sampling import sample
+
+torch.set_num_threads(1)
 
 TINY_TEXT = (
     "To be, or not to be, that is the question:\n"
