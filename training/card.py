@@ -48,7 +48,12 @@ def render_card(config: dict, history: dict) -> str:
         margin = 1 - val / baseline["nats_per_char"] if val else None
         lines.append(
             f"| n-gram baseline | {baseline['nats_per_char']:.4f} nats/char (interpolated Kneser-Ney, order "
-            f"{baseline['order']})" + (f"; this model is {margin:.1%} lower |" if margin is not None else " |")
+            f"{baseline['order']})"
+            + (
+                f"; this model is {abs(margin):.1%} {'lower' if margin >= 0 else 'higher'} |"
+                if margin is not None
+                else " |"
+            )
         )
     if meta.get("train_time_s") is not None:
         lines.append(f"| training time | {meta['train_time_s'] / 60:.1f} min on {meta.get('hardware', '?')} |")

@@ -1,0 +1,99 @@
+"""Make a trained model directory ready to ship: the official validation figure, the n-gram
+baseline beside it, optionally float16 weights (refused if validation moves by 0.002 or more),
+and a model card written from all of it.
+
+    python -m training.finalize models/shakespeare --corpus shakespeare --float16
+
+The validation loss is ``training.evaluate``'s: the whole split in one stateful pass (training
+itself validates in parallel streams, which differs slightly). Last line: JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+from charrnn import CharRNN, CheckpointError
+from corpora import CorpusError
+from training.card import write_card
+from training.data import load_text, split_text
+from training.evaluate import evaluate
+from training.ngram import NGramCounts, fit_and_score, parse_orders
+
+FLOAT16_TOLERANCE = 0.002  # nats/char a float16 copy may lose
+
+
+def best_ngram(train: str, val: str, orders: list[int]) -> dict:
+    counts = NGramCounts(train, sorted(set(train)), max(orders))
+    reports = [fit_and_score(train, val, order, counts=counts) for order in orders]
+    best = min(reports, key=lambda r: r["nats_per_char"])
+    return {"order": best["order"], "nats_per_char": best["nats_per_char"], "orders_tried": orders}
+
+
+def float16_loss(model: CharRNN, val: str) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp, dtype=torch.float16)
+        return evaluate(CharRNN.from_pretrained(tmp), val)["nats_per_char"]
+
+
+def finalize(model_dir: Path, corpus: str | None, text: str | None, float16: bool, orders: list[int]) -> dict:
+    model = CharRNN.from_pretrained(model_dir)
+    _, full = load_text(corpus, text)
+    train, val = split_text(full, model.meta.get("train_config", {}).get("val_fraction", 0.1))
+    val_loss = evaluate(model, val)["nats_per_char"]
+    result = {"model": str(model_dir), "val_loss": val_loss}
+    if float16:
+        half = float16_loss(model, val)
+        result.update(val_loss_float32=val_loss, val_loss=half)
+        if abs(half - val_loss) >= FLOAT16_TOLERANCE:
+            raise ValueError(f"float16 weights move validation by {half - val_loss:+.4f} nats/char; kept float32")
+    baseline = best_ngram(train, val, orders)
+    result.update(ngram_baseline=baseline, margin=1 - result["val_loss"] / baseline["nats_per_char"])
+    model.meta.update(
+        val_loss=result["val_loss"],
+        val_loss_training=model.meta.get("val_loss"),
+        ngram_baseline=baseline,
+        margin_vs_ngram=result["margin"],
+    )
+    model.save_pretrained(model_dir, dtype=torch.float16 if float16 else None)
+    write_card(model_dir)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m training.finalize", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("model", type=Path, help="model directory written by training.train")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--corpus", help="the registry corpus it was trained on")
+    source.add_argument("--text", help="the text file it was trained on")
+    parser.add_argument("--float16", action="store_true", help="store float16 weights (half the file)")
+    parser.add_argument(
+        "--ngram-orders",
+        type=parse_orders,
+        default=parse_orders("5-10"),
+        help="Kneser-Ney orders for the baseline; the best is quoted",
+    )
+    args = parser.parse_args(argv)
+    try:
+        result = finalize(args.model, args.corpus, args.text, args.float16, args.ngram_orders)
+    except (CheckpointError, CorpusError, ValueError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    baseline = result["ngram_baseline"]
+    print(
+        f"{args.model}: validation {result['val_loss']:.4f} nats/char; n-gram (order {baseline['order']}) "
+        f"{baseline['nats_per_char']:.4f}; margin {result['margin']:.1%}"
+    )
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
