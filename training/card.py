@@ -60,8 +60,12 @@ def render_card(config: dict, history: dict) -> str:
     lines.append(f"| weights | {meta.get('weights_dtype', 'float32')} safetensors |")
     lines += ["", "Validation: the last 10% of the text, contiguous, scored in one stateful pass.", ""]
     if train:
-        flags = train_command(train)
-        lines += ["## Reproduce", "", "```bash", flags, "```", ""]
+        commands = [train_command(train)]
+        if baseline:  # finalized: official validation, n-gram baseline, maybe float16
+            source = f"--corpus {train['corpus']}" if train.get("corpus") else f"--text {train.get('text')}"
+            half = " --float16" if meta.get("weights_dtype") == "float16" else ""
+            commands.append(f"python -m training.finalize {train.get('out')} {source}{half}")
+        lines += ["## Reproduce", "", "```bash", *commands, "```", ""]
     lines += [
         "## Load",
         "",
