@@ -3,21 +3,30 @@
 ``generate`` warms the state on a prime text, then draws characters one at a time. Each step
 can report the whole distribution (raw, after temperature, after top-k/top-p), the chosen
 character, its probability, rank and the entropy; the app's probability table is built from it.
+
+By default the model runs on the fast CPU engine (``charrnn.engine``); ``engine="reference"``
+steps ``CharRNN.forward`` instead. Both compute the same function and use the same sampling
+procedure, so the same seed gives the same text on either. ``generate_batch`` and
+``sample_batch`` step several independent streams (own prime and seed each) together.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from charrnn.engine import Engine, FastStepper, Stepper
 from charrnn.model import CharRNN
 from charrnn.vocab import Encoded
 
 MAX_LENGTH = 100_000
+ENGINES = ("fast", "reference")
+# The ufuncs behind ndarray.max/sum/cumsum, called directly: same results, less dispatch per step.
+_max, _sum, _accumulate = np.maximum.reduce, np.add.reduce, np.add.accumulate
 
 
 @dataclass(frozen=True)
@@ -63,57 +72,121 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return z / z.sum(axis=-1, keepdims=True)
 
 
+def _softmax_(x: np.ndarray) -> np.ndarray:
+    """``softmax`` in place on a float64 array (V,) or (B, V); same operations, no temporaries."""
+    x -= _max(x, axis=-1, keepdims=True)
+    np.exp(x, out=x)
+    x /= _sum(x, axis=-1, keepdims=True)
+    return x
+
+
 def entropy_bits(p: np.ndarray) -> float:
     nz = p[p > 0]
-    return float(-(nz * np.log2(nz)).sum())
+    return float(-nz.dot(np.log2(nz)))
+
+
+def _filtering(top_k: int | None, top_p: float | None, size: int) -> bool:
+    return bool(top_k and top_k < size) or (top_p is not None and top_p < 1)
 
 
 def filter_distribution(probs: np.ndarray, top_k: int | None, top_p: float | None) -> np.ndarray:
     """Keep the ``top_k`` most likely entries, then the smallest head whose mass reaches ``top_p``;
-    renormalise. The most likely entry always survives, so the result is never empty."""
+    renormalise. The most likely entry always survives, so the result is never empty.
+    ``probs`` is (V,) or (B, V) (each row filtered on its own, exactly as if alone)."""
+    size = probs.shape[-1]
+    if not _filtering(top_k, top_p, size):
+        return probs
+    if probs.ndim == 2:
+        return _filter_rows(probs, top_k, top_p)
     order = np.argsort(-probs, kind="stable")
-    keep = len(probs)
+    keep = size
     if top_k:
         keep = min(keep, top_k)
     if top_p is not None and top_p < 1:
         cumulative = np.cumsum(probs[order])
         keep = min(keep, int(np.searchsorted(cumulative, top_p * cumulative[-1])) + 1)
-    if keep == len(probs):
+    if keep == size:
         return probs
     out = np.zeros_like(probs)
     out[order[:keep]] = probs[order[:keep]]
     return out / out.sum()
 
 
+def _filter_rows(probs: np.ndarray, top_k: int | None, top_p: float | None) -> np.ndarray:
+    """``filter_distribution`` for (B, V), vectorised, giving each row the 1-D result."""
+    batch, size = probs.shape
+    order = np.argsort(-probs, axis=-1, kind="stable")
+    keep = np.full(batch, size)
+    if top_k:
+        keep = np.minimum(keep, top_k)
+    if top_p is not None and top_p < 1:
+        cumulative = np.cumsum(np.take_along_axis(probs, order, axis=-1), axis=-1)
+        # searchsorted(side="left") on a sorted row = how many entries lie below the value
+        keep = np.minimum(keep, (cumulative < top_p * cumulative[:, -1:]).sum(axis=-1) + 1)
+    kept = np.zeros_like(probs, dtype=bool)
+    np.put_along_axis(kept, order, np.arange(size) < keep[:, None], axis=-1)
+    out = np.where(kept, probs, 0.0)
+    cut = keep < size
+    out[cut] /= out[cut].sum(axis=-1, keepdims=True)
+    out[~cut] = probs[~cut]  # untouched rows stay bit-identical, as in the 1-D case
+    return out
+
+
 def distributions(logits: np.ndarray, settings: SamplingSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """logits (V,) -> (raw, tempered, final) probability vectors in float64."""
-    logits = logits.astype(np.float64)
-    raw = softmax(logits)
+    """logits (V,) -> (raw, tempered, final) probability vectors in float64.
+    Also accepts (B, V) logits, giving each row exactly what (V,) would."""
+    raw = _softmax_(logits.astype(np.float64))
     if settings.greedy:
         final = np.zeros_like(raw)
-        final[int(np.argmax(raw))] = 1.0
+        if raw.ndim == 1:
+            final[raw.argmax()] = 1.0
+        else:
+            final[np.arange(len(raw)), raw.argmax(axis=-1)] = 1.0
         return raw, raw, final
-    tempered = raw if settings.temperature == 1 else softmax(logits / settings.temperature)
-    return raw, tempered, filter_distribution(tempered, settings.top_k, settings.top_p)
+    return (raw, *_tempered_final(logits, raw, settings))
+
+
+def _tempered_final(
+    logits: np.ndarray, raw: np.ndarray | None, settings: SamplingSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """(tempered, final) for a non-greedy draw; ``raw`` may be None when not needed elsewhere."""
+    if settings.temperature == 1:
+        tempered = raw if raw is not None else _softmax_(logits.astype(np.float64))
+    else:
+        tempered = logits.astype(np.float64)
+        tempered /= settings.temperature
+        _softmax_(tempered)
+    return tempered, filter_distribution(tempered, settings.top_k, settings.top_p)
 
 
 def draw(probs: np.ndarray, rng: np.random.Generator) -> int:
     """Inverse-CDF draw with one uniform number: the same seed gives the same ids on any engine."""
-    cumulative = np.cumsum(probs)
-    return min(int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")), len(probs) - 1)
+    cumulative = _accumulate(probs)  # np.cumsum
+    return min(int(cumulative.searchsorted(rng.random() * cumulative[-1], "right")), len(probs) - 1)
+
+
+def draw_batch(probs: np.ndarray, rngs: Sequence[np.random.Generator]) -> np.ndarray:
+    """``draw`` for every row of probs (B, V), row i with ``rngs[i]``: the same ids as B calls."""
+    cumulative = _accumulate(probs, axis=-1)
+    target = np.fromiter((r.random() for r in rngs), np.float64, len(rngs)) * cumulative[:, -1]
+    # searchsorted(side="right") on a nondecreasing row = how many entries are <= the value
+    found = (cumulative <= target[:, None]).sum(axis=-1)
+    return np.minimum(found, probs.shape[-1] - 1)
 
 
 def make_step(position: int, char_id: int, chars: list[str], dists: tuple[np.ndarray, ...]) -> Step:
     raw, tempered, final = dists
+    p_raw = raw[char_id]
+    entropy = entropy_bits(final)
     return Step(
         position=position,
         char=chars[char_id],
         char_id=char_id,
         prob=float(final[char_id]),
-        prob_raw=float(raw[char_id]),
-        rank=int((raw > raw[char_id]).sum()) + 1,
-        entropy_bits=entropy_bits(final),
-        entropy_raw_bits=entropy_bits(raw),
+        prob_raw=float(p_raw),
+        rank=int(np.count_nonzero(raw > p_raw)) + 1,
+        entropy_bits=entropy,
+        entropy_raw_bits=entropy if final is raw else entropy_bits(raw),
         probs_raw=raw,
         probs_tempered=tempered,
         probs=final,
@@ -139,6 +212,28 @@ class ReferenceStepper:
         return logits[0, -1].float().numpy()
 
 
+class ReferenceBatchStepper:
+    """Several streams, each a ``ReferenceStepper`` (for tests and benchmarks of ``generate_batch``)."""
+
+    def __init__(self, model: CharRNN, batch: int):
+        self.streams = [ReferenceStepper(model) for _ in range(batch)]
+
+    def prime(self, sequences: Sequence[Sequence[int]]) -> np.ndarray:
+        return np.stack([s.prime(list(ids)) for s, ids in zip(self.streams, sequences, strict=True)])
+
+    def step(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        return np.stack([s.step(int(i)) for s, i in zip(self.streams, ids, strict=True)])
+
+
+def make_stepper(model: CharRNN, engine: str = "fast") -> FastStepper | ReferenceStepper:
+    """The one-stream stepper ``generate`` uses: ``fast`` (``charrnn.engine``) or ``reference``."""
+    if engine == "fast":
+        return FastStepper(model)
+    if engine == "reference":
+        return ReferenceStepper(model)
+    raise ValueError(f"engine must be one of {ENGINES} (got {engine!r})")
+
+
 def encode_prime(model: CharRNN, prime: str, unknown: str = "error", replacement: str | None = None) -> Encoded:
     """Encode a prime under an unknown-character policy. An empty prime (or one left empty by
     ``skip``) starts from a newline if the vocabulary has one, else from its first character."""
@@ -150,6 +245,11 @@ def encode_prime(model: CharRNN, prime: str, unknown: str = "error", replacement
     return encoded
 
 
+def _check_length(length: int) -> None:
+    if not 0 <= length <= MAX_LENGTH:
+        raise ValueError(f"length must be between 0 and {MAX_LENGTH} (got {length})")
+
+
 def generate(
     model: CharRNN,
     prime: str = "",
@@ -159,23 +259,24 @@ def generate(
     unknown: str = "error",
     replacement: str | None = None,
     stepper: object | None = None,
+    engine: str = "fast",
 ) -> Iterator[Step]:
     """Yield ``length`` sampled characters after ``prime``, one ``Step`` at a time.
 
     Same model, prime, settings and seed -> same text. ``unknown`` is the policy for prime
     characters outside the vocabulary (``error``, ``skip`` or ``replace`` with ``replacement``).
+    ``engine`` picks how the model runs (``fast`` or ``reference``) unless a ``stepper`` is given.
     """
     settings = settings or SamplingSettings()
-    if not 0 <= length <= MAX_LENGTH:
-        raise ValueError(f"length must be between 0 and {MAX_LENGTH} (got {length})")
+    _check_length(length)
     ids = encode_prime(model, prime, unknown, replacement).ids
-    stepper = stepper or ReferenceStepper(model)
+    stepper = stepper or make_stepper(model, engine)
     rng = np.random.default_rng(seed)
     chars = model.vocab.chars
     logits = stepper.prime(ids)
     for position in range(length):
         dists = distributions(logits, settings)
-        char_id = int(np.argmax(dists[2])) if settings.greedy else draw(dists[2], rng)
+        char_id = int(dists[2].argmax()) if settings.greedy else draw(dists[2], rng)
         yield make_step(position, char_id, chars, dists)
         if position + 1 < length:
             logits = stepper.step(char_id)
@@ -192,7 +293,104 @@ def sample(
     seed: int | None = None,
     unknown: str = "error",
     replacement: str | None = None,
+    engine: str = "fast",
 ) -> str:
-    """The generated text (without the prime) as one string."""
+    """The generated text (without the prime) as one string: the text ``generate`` yields, drawn
+    without building a ``Step`` (or the distributions only a ``Step`` shows) per character."""
     settings = SamplingSettings(temperature, top_k, top_p, greedy)
-    return "".join(s.char for s in generate(model, prime, length, settings, seed, unknown, replacement))
+    _check_length(length)
+    ids = encode_prime(model, prime, unknown, replacement).ids
+    stepper = make_stepper(model, engine)
+    rng = np.random.default_rng(seed)
+    chars = model.vocab.chars
+    out: list[str] = []
+    logits = stepper.prime(ids)
+    for position in range(length):
+        # greedy: argmax of the logits is the argmax of their softmax (first on ties)
+        char_id = int(np.argmax(logits)) if settings.greedy else draw(_tempered_final(logits, None, settings)[1], rng)
+        out.append(chars[char_id])
+        if position + 1 < length:
+            logits = stepper.step(char_id)
+    return "".join(out)
+
+
+def _batch_setup(
+    model: CharRNN,
+    primes: str | Sequence[str],
+    seeds: Sequence[int | None] | None,
+    length: int,
+    unknown: str,
+    replacement: str | None,
+    engine: str,
+) -> tuple[list[list[int]], list[np.random.Generator], Stepper | ReferenceBatchStepper]:
+    _check_length(length)
+    if isinstance(primes, str):
+        primes = [primes] * (len(seeds) if seeds is not None else 1)
+    if seeds is None:
+        seeds = [None] * len(primes)
+    if len(primes) != len(seeds) or not primes:
+        raise ValueError(f"need one seed per prime (got {len(primes)} primes and {len(seeds)} seeds)")
+    ids = [encode_prime(model, p, unknown, replacement).ids for p in primes]
+    if engine == "fast":
+        stepper: Stepper | ReferenceBatchStepper = Engine.for_model(model).stepper(len(ids))
+    elif engine == "reference":
+        stepper = ReferenceBatchStepper(model, len(ids))
+    else:
+        raise ValueError(f"engine must be one of {ENGINES} (got {engine!r})")
+    return ids, [np.random.default_rng(s) for s in seeds], stepper
+
+
+def generate_batch(
+    model: CharRNN,
+    primes: str | Sequence[str] = "",
+    length: int = 500,
+    settings: SamplingSettings | None = None,
+    seeds: Sequence[int | None] | None = None,
+    unknown: str = "error",
+    replacement: str | None = None,
+    engine: str = "fast",
+) -> Iterator[list[Step]]:
+    """Independent streams stepped together: per position, yield one ``Step`` per stream.
+
+    Stream i starts from ``primes[i]`` (one prime string is shared by all) and draws with
+    ``seeds[i]``; it yields exactly what ``generate(model, primes[i], ..., seed=seeds[i])`` would.
+    """
+    settings = settings or SamplingSettings()
+    ids, rngs, stepper = _batch_setup(model, primes, seeds, length, unknown, replacement, engine)
+    chars = model.vocab.chars
+    logits = stepper.prime(ids)
+    for position in range(length):
+        raw, tempered, final = distributions(logits, settings)
+        chosen = np.argmax(final, axis=-1) if settings.greedy else draw_batch(final, rngs)
+        yield [
+            make_step(position, int(c), chars, (raw[i], tempered[i], final[i])) for i, c in enumerate(chosen.tolist())
+        ]
+        if position + 1 < length:
+            logits = stepper.step(chosen)
+
+
+def sample_batch(
+    model: CharRNN,
+    primes: str | Sequence[str] = "",
+    length: int = 500,
+    settings: SamplingSettings | None = None,
+    seeds: Sequence[int | None] | None = None,
+    unknown: str = "error",
+    replacement: str | None = None,
+    engine: str = "fast",
+) -> list[str]:
+    """The texts of ``generate_batch`` (one per stream), drawn without building ``Step`` objects."""
+    settings = settings or SamplingSettings()
+    ids, rngs, stepper = _batch_setup(model, primes, seeds, length, unknown, replacement, engine)
+    chosen_ids = np.empty((length, len(ids)), dtype=np.intp)
+    logits = stepper.prime(ids)
+    for position in range(length):
+        if settings.greedy:
+            chosen = np.argmax(logits, axis=-1)
+        else:
+            chosen = draw_batch(_tempered_final(logits, None, settings)[1], rngs)
+        chosen_ids[position] = chosen
+        if position + 1 < length:
+            logits = stepper.step(chosen)
+    chars = model.vocab.chars
+    return ["".join(chars[i] for i in column) for column in chosen_ids.T.tolist()]

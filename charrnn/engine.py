@@ -1,0 +1,441 @@
+"""A CPU inference engine for ``CharRNN``: the same function as ``CharRNN.forward``, stepped
+one character at a time with the per-call overhead of ``nn.Module`` removed.
+
+What makes it fast (each choice measured on a 2-core CPU; see ``benchmarks/sampling.py``):
+
+* Weights are laid out once, at load time, as contiguous float32 NumPy arrays in the
+  ``x @ W`` orientation, so every step is plain BLAS calls on preallocated buffers.
+* The first layer's input is one character, so its input projection (embedding, ``W_ih`` and
+  both biases) is precomputed per vocabulary entry: a row lookup instead of a product.
+* In every deeper RNN/LSTM layer ``W_ih`` and ``W_hh`` are fused into one ``[W_ih; W_hh]``
+  matrix applied to a buffer that holds ``[x, h]`` side by side: one product per layer.
+* LSTM gates are reordered to (i, f, o, g) and the sigmoid rows (GRU: r, z) are pre-scaled by
+  1/2, so all sigmoids and tanhs of a layer are one ``tanh`` call
+  (sigmoid(x) = (1 + tanh(x / 2)) / 2; scaling by 1/2 is exact in binary floating point).
+* NumPy (OpenBLAS) rather than torch for the products: for these shapes ``torch.mv`` and
+  ``torch.mm`` measured 3-4x slower per call, and tiny NumPy ufuncs cost well under a
+  microsecond of dispatch where torch ops cost several.
+* The prime is consumed in one call, layer by layer: one matrix product gives a layer's input
+  projection for the whole prime, then only ``W_hh`` runs per character.
+
+Dropout is never applied: this is the inference (eval-mode) function of the model.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import torch
+
+from charrnn.model import CharRNN
+
+DTYPE = np.float32
+_matmul, _add, _multiply, _tanh = np.matmul, np.add, np.multiply, np.tanh
+DEFAULT_THREADS = 1  # BLAS threads while the engine computes; see blas_threads
+
+
+# ---- BLAS thread count ----
+# NumPy's BLAS (OpenBLAS in the wheels) runs a matrix-vector product on every core. On a
+# 2-core machine that also runs training, its second thread waits for a busy core and one
+# product took 10-30x longer than on one thread (benchmarks/sampling.py measures both).
+# OpenBLAS's thread count is process-wide, so the engine sets it only while it computes and
+# restores it after; a lock and a count keep concurrent users (app sessions in threads) from
+# restoring each other's values. Where no OpenBLAS is found this is a no-op.
+
+_BLAS_SYMBOLS = (
+    ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+    ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
+    ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
+    ("openblas_get_num_threads", "openblas_set_num_threads"),
+)
+_blas_api: tuple[Callable[[], int], Callable[[int], None]] | bool | None = False  # False: not looked up yet
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_saved = 0
+
+
+def _find_blas_api() -> tuple[Callable[[], int], Callable[[int], None]] | None:
+    """The get/set thread-count functions of the OpenBLAS that NumPy's wheel bundles."""
+    root = Path(np.__file__).resolve().parent
+    for folder in (root.parent / "numpy.libs", root / ".dylibs"):
+        for path in sorted(folder.glob("*openblas*")) if folder.is_dir() else []:
+            try:
+                lib = ctypes.CDLL(str(path))
+            except OSError:
+                continue
+            for get_name, set_name in _BLAS_SYMBOLS:
+                if hasattr(lib, get_name) and hasattr(lib, set_name):
+                    get, put = getattr(lib, get_name), getattr(lib, set_name)
+                    get.restype, get.argtypes = ctypes.c_int, []
+                    put.restype, put.argtypes = None, [ctypes.c_int]
+                    return get, put
+    return None
+
+
+class blas_threads:
+    """While inside, NumPy's BLAS uses ``n`` threads (``None``: leave it alone). Reusable."""
+
+    def __init__(self, n: int | None):
+        self.n = n
+        self._active = False
+
+    def __enter__(self) -> blas_threads:
+        global _blas_api, _blas_users, _blas_saved
+        if self.n is None:
+            return self
+        if _blas_api is False:
+            _blas_api = _find_blas_api()
+        if _blas_api:
+            get, put = _blas_api  # type: ignore[misc]
+            with _blas_lock:
+                if _blas_users == 0:
+                    _blas_saved = get()
+                    if _blas_saved != self.n:
+                        put(self.n)
+                _blas_users += 1
+            self._active = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _blas_users
+        if self._active:
+            self._active = False
+            with _blas_lock:
+                _blas_users -= 1
+                if _blas_users == 0 and _blas_saved != self.n:
+                    _blas_api[1](_blas_saved)  # type: ignore[index]
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One recurrent layer's weights, laid out for ``x @ W`` with gates pre-ordered and scaled."""
+
+    w_ih: np.ndarray | None  # (In, G); None for layer 0 (its input projection is the table)
+    w_hh: np.ndarray  # (H, G)
+    w_step: np.ndarray  # what one step multiplies: w_hh (layer 0, GRU) or [w_ih; w_hh] (In + H, G)
+    b: np.ndarray  # (G,) bias added after the input projection (RNN/LSTM: b_ih + b_hh; GRU: b_ih)
+    b_hh: np.ndarray | None  # GRU only: (G,) hidden bias (it sits inside r * (W_hn h + b_hn))
+    fused: bool  # w_step is [w_ih; w_hh] and the step input buffer is [x, h]
+
+
+def _gate_layout(cell: str, hidden: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row permutation and per-row scale applied to PyTorch's gate blocks."""
+    h = hidden
+    if cell == "lstm":  # PyTorch order i, f, g, o -> i, f, o, g; sigmoid rows halved
+        order = np.concatenate([np.arange(0, 2 * h), np.arange(3 * h, 4 * h), np.arange(2 * h, 3 * h)])
+        scale = np.concatenate([np.full(3 * h, 0.5), np.ones(h)])
+    elif cell == "gru":  # r, z, n; r and z are sigmoids
+        order = np.arange(3 * h)
+        scale = np.concatenate([np.full(2 * h, 0.5), np.ones(h)])
+    else:
+        order, scale = np.arange(h), np.ones(h)
+    return order, scale
+
+
+class Engine:
+    """A model's weights laid out for fast stepping. Immutable; build once per model
+    (``Engine.for_model`` caches it) and make any number of ``Stepper`` objects from it."""
+
+    def __init__(self, model: CharRNN):
+        self.cell, self.layers, self.hidden = model.cell, model.layers, model.hidden
+        self.vocab_size = len(model.vocab)
+        self.gates = {"rnn": 1, "gru": 3, "lstm": 4}[self.cell] * self.hidden
+        with torch.no_grad():
+            p = {k: v.detach().to("cpu", torch.float64).numpy() for k, v in model.state_dict().items()}
+        order, scale = _gate_layout(self.cell, self.hidden)
+
+        def rows(a: np.ndarray) -> np.ndarray:  # reorder + scale gate rows (works for (G,) and (G, K))
+            return a[order] * (scale if a.ndim == 1 else scale[:, None])
+
+        def f32(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(a, dtype=DTYPE)
+
+        self._layers: list[_Layer] = []
+        for k in range(self.layers):
+            w_ih, w_hh = rows(p[f"rnn.weight_ih_l{k}"]), rows(p[f"rnn.weight_hh_l{k}"])
+            b_ih, b_hh = rows(p[f"rnn.bias_ih_l{k}"]), rows(p[f"rnn.bias_hh_l{k}"])
+            gru = self.cell == "gru"
+            b = b_ih if gru else b_ih + b_hh
+            if k == 0:
+                # Embedding -> W_ih -> bias for every vocabulary entry: one row lookup per character.
+                self.table = f32(p["embed.weight"] @ w_ih.T + b)  # (V, G)
+                w_hh_t = f32(w_hh.T)
+                self._layers.append(_Layer(None, w_hh_t, w_hh_t, f32(b), f32(b_hh) if gru else None, False))
+            elif gru:
+                w_ih_t, w_hh_t = f32(w_ih.T), f32(w_hh.T)
+                self._layers.append(_Layer(w_ih_t, w_hh_t, w_hh_t, f32(b), f32(b_hh), False))
+            else:
+                fused = f32(np.concatenate([w_ih.T, w_hh.T], axis=0))  # (In + H, G); row slices are contiguous
+                self._layers.append(_Layer(fused[: self.hidden], fused[self.hidden :], fused, f32(b), None, True))
+        self.head_w = f32(p["head.weight"].T)  # (H, V)
+        self.head_b = f32(p["head.bias"])
+
+    # ---- construction, cached per model ----
+
+    _cache: ClassVar[weakref.WeakKeyDictionary] = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def for_model(cls, model: CharRNN) -> Engine:
+        """The engine for ``model``, rebuilt only when its weights changed since the last call
+        (a training step or ``load_state_dict`` bumps the parameters' version counters)."""
+        key = _fingerprint(model)
+        cached = cls._cache.get(model)
+        if key is not None and cached is not None and cached[0] == key:
+            return cached[1]
+        engine = cls(model)
+        if key is not None:
+            cls._cache[model] = (key, engine)
+        return engine
+
+    def stepper(self, batch: int = 1, threads: int | None = DEFAULT_THREADS) -> Stepper:
+        """Buffers and state for ``batch`` streams; BLAS runs on ``threads`` threads while it
+        computes (``None``: NumPy's setting)."""
+        return Stepper(self, batch, threads)
+
+    def forward(self, ids: np.ndarray | torch.Tensor, state: object | None = None) -> tuple[np.ndarray, object]:
+        """Like ``CharRNN.forward`` (eval mode): ids (B, T) -> logits (B, T, V) float32 and the
+        state after the last character, as NumPy arrays shaped like the module's
+        ((layers, B, H), or a pair of them for an LSTM)."""
+        ids = np.asarray(ids, dtype=np.intp)
+        stepper = Stepper(self, ids.shape[0])
+        if state is not None:
+            stepper.set_state(state)
+        logits = stepper.run(ids, all_logits=True)
+        return logits, stepper.get_state()
+
+
+def _fingerprint(model: CharRNN) -> tuple | None:
+    try:
+        return tuple((t.data_ptr(), t._version, tuple(t.shape)) for t in model.state_dict().values())
+    except RuntimeError:  # inference tensors keep no version counter: do not cache
+        return None
+
+
+class Stepper:
+    """State and preallocated buffers for ``batch`` streams stepped together.
+
+    ``step`` and ``run`` return a view of an internal logits buffer that the next call
+    overwrites; copy it to keep it."""
+
+    def __init__(self, engine: Engine, batch: int = 1, threads: int | None = DEFAULT_THREADS):
+        if batch < 1:
+            raise ValueError("batch must be positive")
+        e = self.engine = engine
+        self.batch = b = batch
+        h, g, cell = e.hidden, e.gates, e.cell
+        self._h: list[np.ndarray] = []  # per layer: (B, H) state, possibly a view into a fused [x, h] buffer
+        self._src: list[np.ndarray] = []  # per layer: what one step multiplies by w_step
+        for layer in e._layers:
+            if layer.fused:
+                xh = np.zeros((b, layer.w_step.shape[0]), DTYPE)
+                self._src.append(xh)
+                self._h.append(xh[:, -h:])
+            else:
+                hh = np.zeros((b, h), DTYPE)
+                self._src.append(hh)
+                self._h.append(hh)
+        self._c = [np.zeros((b, h), DTYPE) for _ in range(e.layers)] if cell == "lstm" else []
+        self._g = np.empty((b, g), DTYPE)
+        self._gi = np.empty((b, g), DTYPE)  # GRU input projection
+        self._tmp = np.empty((b, h), DTYPE)
+        self._logits = np.empty((b, e.vocab_size), DTYPE)
+        # Gate views, sliced once.
+        if cell == "lstm":
+            self._sig, self._i, self._f = self._g[:, : 3 * h], self._g[:, :h], self._g[:, h : 2 * h]
+            self._o, self._gg = self._g[:, 2 * h : 3 * h], self._g[:, 3 * h :]
+        elif cell == "gru":
+            self._rz, self._r, self._z = self._g[:, : 2 * h], self._g[:, :h], self._g[:, h : 2 * h]
+            self._ghn, self._gi_rz, self._gi_n = self._g[:, 2 * h :], self._gi[:, : 2 * h], self._gi[:, 2 * h :]
+        self._cell = {"rnn": self._rnn, "gru": self._gru, "lstm": self._lstm}[cell]
+        self._plan = self._make_plan()
+        self._threads = blas_threads(threads)
+        self._h_last = self._h[-1]
+
+    # ---- state ----
+
+    def reset(self) -> None:
+        for a in self._src + self._c:
+            a.fill(0)
+
+    def get_state(self) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        h = np.stack([a.copy() for a in self._h])
+        return (h, np.stack([a.copy() for a in self._c])) if self.engine.cell == "lstm" else h
+
+    def set_state(self, state: object) -> None:
+        """Accept the module's state layout: (layers, B, H), or a pair for an LSTM (tensors or arrays)."""
+        hs = state if self.engine.cell != "lstm" else state[0]  # type: ignore[index]
+        for k, a in enumerate(self._h):
+            a[...] = np.asarray(hs[k])
+        if self.engine.cell == "lstm":
+            for k, a in enumerate(self._c):
+                a[...] = np.asarray(state[1][k])  # type: ignore[index]
+
+    def copy_stream(self, source: Stepper, src: int, dst: int) -> None:
+        """Copy stream ``src`` of ``source`` (same engine) into stream ``dst`` of this stepper."""
+        for mine, theirs in zip(self._h + self._c, source._h + source._c, strict=True):
+            mine[dst] = theirs[src]
+
+    # ---- cells: gates already hold the full pre-activation (GRU: _g = W_hh h + b_hh, _gi = input side) ----
+
+    def _rnn(self, c: np.ndarray | None, h_old: np.ndarray, h_out: np.ndarray) -> None:
+        np.tanh(self._g, out=h_out)
+
+    def _lstm(self, c: np.ndarray | None, h_old: np.ndarray, h_out: np.ndarray) -> None:
+        g, sig, tmp = self._g, self._sig, self._tmp
+        _tanh(g, out=g)
+        _multiply(sig, 0.5, out=sig)  # sigmoid(x) = (1 + tanh(x / 2)) / 2; rows were pre-halved
+        _add(sig, 0.5, out=sig)
+        _multiply(c, self._f, out=c)
+        _multiply(self._i, self._gg, out=tmp)
+        _add(c, tmp, out=c)
+        _tanh(c, out=tmp)
+        _multiply(self._o, tmp, out=h_out)
+
+    def _gru(self, c: np.ndarray | None, h_old: np.ndarray, h_out: np.ndarray) -> None:
+        rz, ghn, tmp = self._rz, self._ghn, self._tmp
+        rz += self._gi_rz
+        np.tanh(rz, out=rz)
+        rz *= 0.5
+        rz += 0.5
+        ghn *= self._r  # r * (W_hn h + b_hn)
+        ghn += self._gi_n
+        np.tanh(ghn, out=ghn)  # n
+        np.subtract(h_old, ghn, out=tmp)  # h' = n + z * (h - n)
+        tmp *= self._z
+        np.add(ghn, tmp, out=h_out)
+
+    # ---- stepping ----
+
+    def _head(self, h: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.matmul(h, self.engine.head_w, out=out)
+        out += self.engine.head_b
+        return out
+
+    def _make_plan(self) -> list[tuple]:
+        """Per layer, every operand one step touches, looked up once."""
+        e, plan = self.engine, []
+        for k, layer in enumerate(e._layers):
+            nxt = e._layers[k + 1] if k + 1 < e.layers else None
+            feed = self._src[k + 1][:, : e.hidden] if nxt is not None and nxt.fused else None
+            c = self._c[k] if self._c else None
+            if e.cell == "gru":  # (h, W_hh, b_hh, input h or None for the table, W_ih, b_ih)
+                plan.append((self._h[k], layer.w_hh, layer.b_hh, self._h[k - 1] if k else None, layer.w_ih, layer.b))
+            else:  # (what to multiply, by what, bias or None for the table, c, h, where h also goes)
+                plan.append((self._src[k], layer.w_step, layer.b if k else None, c, self._h[k], feed))
+        return plan
+
+    def step(self, ids: int | Sequence[int] | np.ndarray) -> np.ndarray:
+        """Feed one character per stream (an int when batch is 1); return logits (B, V)."""
+        e, g = self.engine, self._g
+        if isinstance(ids, int | np.integer):
+            rows = e.table[ids : ids + 1]  # a view: no copy
+        else:
+            rows = e.table.take(np.asarray(ids, dtype=np.intp), axis=0)
+        with self._threads:
+            if e.cell == "gru":
+                gi = self._gi
+                for h, w_hh, b_hh, x, w_ih, b_ih in self._plan:
+                    _matmul(h, w_hh, out=g)
+                    _add(g, b_hh, out=g)
+                    if x is None:
+                        np.copyto(gi, rows)
+                    else:
+                        _matmul(x, w_ih, out=gi)
+                        _add(gi, b_ih, out=gi)
+                    self._gru(None, h, h)
+            else:
+                cell = self._cell
+                for src, w, b, c, h, feed in self._plan:
+                    _matmul(src, w, out=g)
+                    _add(g, rows if b is None else b, out=g)
+                    cell(c, h, h)
+                    if feed is not None:
+                        np.copyto(feed, h)
+            _matmul(self._h_last, e.head_w, out=self._logits)
+        _add(self._logits, e.head_b, out=self._logits)
+        return self._logits
+
+    def run(self, ids: np.ndarray, all_logits: bool = False) -> np.ndarray:
+        """Consume ids (B, T) in one call, layer by layer: each layer's input projection for all
+        T characters is one matrix product, then only the recurrent product runs per character.
+        Returns the logits after the last character (B, V), or for every character (B, T, V)."""
+        ids = np.asarray(ids, dtype=np.intp)
+        if ids.ndim != 2 or ids.shape[0] != self.batch or ids.shape[1] < 1:
+            raise ValueError(f"ids must be (batch={self.batch}, T>=1); got shape {ids.shape}")
+        with self._threads:
+            return self._run(ids, all_logits)
+
+    def _run(self, ids: np.ndarray, all_logits: bool) -> np.ndarray:
+        e, g, gi = self.engine, self._g, self._gi
+        b, t_len = ids.shape
+        h_size, gru = e.hidden, e.cell == "gru"
+        x = None  # (B, T, H) outputs of the previous layer
+        for k, layer in enumerate(e._layers):
+            if k == 0:
+                proj = e.table[ids]  # (B, T, G)
+            else:
+                proj = (x.reshape(b * t_len, h_size) @ layer.w_ih).reshape(b, t_len, -1)  # type: ignore[union-attr]
+                proj += layer.b
+            y = np.empty((b, t_len, h_size), DTYPE)
+            state, c = self._h[k], (self._c[k] if self._c else None)
+            h = state
+            for t in range(t_len):
+                np.matmul(h, layer.w_hh, out=g)
+                if gru:
+                    g += layer.b_hh
+                    np.copyto(gi, proj[:, t])
+                else:
+                    g += proj[:, t]
+                h_out = y[:, t]
+                self._cell(c, h, h_out)
+                h = h_out
+            state[...] = h
+            x = y
+        if all_logits:
+            out = x.reshape(b * t_len, h_size) @ e.head_w  # type: ignore[union-attr]
+            out += e.head_b
+            return out.reshape(b, t_len, -1)
+        return self._head(x[:, -1], self._logits)  # type: ignore[index]
+
+    def prime(self, sequences: Sequence[Sequence[int]]) -> np.ndarray:
+        """Start every stream from its own prime (non-empty id lists, one per stream), each
+        consumed in one ``run`` call; identical primes are run once. Returns logits (B, V)."""
+        if len(sequences) != self.batch:
+            raise ValueError(f"need {self.batch} primes, got {len(sequences)}")
+        done: dict[tuple[int, ...], int] = {}
+        single = Stepper(self.engine, 1, self._threads.n) if self.batch > 1 else self
+        for i, seq in enumerate(sequences):
+            key = tuple(seq)
+            if key in done:  # same prime as an earlier stream: copy its state
+                self.copy_stream(self, done[key], i)
+                self._logits[i] = self._logits[done[key]]
+                continue
+            single.reset()
+            logits = single.run(np.asarray([key], dtype=np.intp))
+            if single is not self:
+                self.copy_stream(single, 0, i)
+                self._logits[i] = logits[0]
+            done[key] = i
+        return self._logits
+
+
+class FastStepper:
+    """One stream, with the stepper protocol ``generate`` uses: ``prime(ids) -> (V,)`` and
+    ``step(char_id) -> (V,)`` (views of a buffer the next call overwrites)."""
+
+    def __init__(self, model: CharRNN, threads: int | None = DEFAULT_THREADS):
+        self._s = Engine.for_model(model).stepper(1, threads)
+
+    def prime(self, ids: list[int]) -> np.ndarray:
+        self._s.reset()
+        return self._s.run(np.asarray([ids], dtype=np.intp))[0]
+
+    def step(self, char_id: int) -> np.ndarray:
+        return self._s.step(char_id)[0]

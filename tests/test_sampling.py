@@ -1,0 +1,197 @@
+"""Sampling on the fast engine: same text as the reference path, batched equals unbatched,
+and the edge cases of temperature, top-k, top-p and greedy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from charrnn import CharRNN
+from charrnn import engine as engine_module
+from charrnn.sampling import (
+    ReferenceStepper,
+    SamplingSettings,
+    distributions,
+    draw,
+    draw_batch,
+    filter_distribution,
+    generate,
+    generate_batch,
+    sample,
+    sample_batch,
+)
+
+VOCAB = list("\n abcdefghijklmnopqrstuvwxyzT,.:;'")
+SETTINGS = [
+    SamplingSettings(),
+    SamplingSettings(temperature=0.5),
+    SamplingSettings(temperature=1.7, top_k=5),
+    SamplingSettings(top_p=0.8),
+    SamplingSettings(temperature=0.9, top_k=10, top_p=0.9),
+    SamplingSettings(greedy=True),
+]
+
+
+def random_model(cell: str, layers: int = 2, hidden: int = 29, seed: int = 0) -> CharRNN:
+    torch.manual_seed(seed)
+    model = CharRNN(VOCAB, cell=cell, layers=layers, hidden=hidden, embedding=9)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(2.5)
+    return model.eval()
+
+
+def text(steps: object) -> str:
+    return "".join(s.char for s in steps)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("settings", SETTINGS, ids=repr)
+def test_seeded_text_is_the_same_as_the_reference_path(cell: str, settings: SamplingSettings) -> None:
+    model = random_model(cell, layers=2 if cell == "lstm" else 3)
+    for seed in (0, 1):
+        fast = list(generate(model, "the ", 150, settings, seed=seed))
+        reference = list(generate(model, "the ", 150, settings, seed=seed, engine="reference"))
+        assert text(fast) == text(reference)
+        for a, b in zip(fast[::37], reference[::37], strict=True):
+            assert (a.position, a.char_id, a.rank) == (b.position, b.char_id, b.rank)
+            assert np.allclose(a.probs_raw, b.probs_raw, atol=1e-5)
+            assert np.allclose(a.probs, b.probs, atol=1e-5)
+            assert a.entropy_bits == pytest.approx(b.entropy_bits, abs=1e-4)
+        lean = sample(model, "the ", 150, settings.temperature, settings.top_k, settings.top_p, settings.greedy, seed)
+        assert lean == text(fast)
+
+
+def test_trained_model_default_engine_matches_reference(tiny_model: CharRNN) -> None:
+    for seed in range(3):
+        fast = sample(tiny_model, "To be", 300, temperature=0.8, seed=seed)
+        assert fast == sample(tiny_model, "To be", 300, temperature=0.8, seed=seed, engine="reference")
+    assert sample(tiny_model, "To be", 100, seed=1) != sample(tiny_model, "To be", 100, seed=2)
+
+
+def test_explicit_stepper_still_wins(tiny_model: CharRNN) -> None:
+    via_stepper = text(generate(tiny_model, "To", 60, seed=4, stepper=ReferenceStepper(tiny_model)))
+    assert via_stepper == text(generate(tiny_model, "To", 60, seed=4))
+
+
+def test_unknown_engine_is_rejected(tiny_model: CharRNN) -> None:
+    with pytest.raises(ValueError, match="engine"):
+        list(generate(tiny_model, "To", 5, engine="turbo"))
+    with pytest.raises(ValueError, match="engine"):
+        sample_batch(tiny_model, ["To"], 5, engine="turbo")
+
+
+def test_prime_is_one_call_then_one_step_per_character(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = random_model("lstm")
+    calls = {"run": [], "step": 0}
+    run, step = engine_module.Stepper.run, engine_module.Stepper.step
+
+    def counting_run(self, ids, all_logits=False):  # type: ignore[no-untyped-def]
+        calls["run"].append(np.asarray(ids).shape)
+        return run(self, ids, all_logits)
+
+    def counting_step(self, ids):  # type: ignore[no-untyped-def]
+        calls["step"] += 1
+        return step(self, ids)
+
+    monkeypatch.setattr(engine_module.Stepper, "run", counting_run)
+    monkeypatch.setattr(engine_module.Stepper, "step", counting_step)
+    steps = list(generate(model, "a long prime of some chars", 10, seed=0))
+    assert len(steps) == 10
+    assert calls == {"run": [(1, 26)], "step": 9}
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_batch_equals_one_stream_at_a_time(cell: str) -> None:
+    model = random_model(cell)
+    primes = ["the ", "a", "the ", "zebra: "]
+    seeds = [1, 2, 3, 1]
+    settings = SamplingSettings(temperature=0.9, top_p=0.95)
+    batched = list(generate_batch(model, primes, 80, settings, seeds))
+    assert len(batched) == 80 and all(len(row) == 4 for row in batched)
+    lean = sample_batch(model, primes, 80, settings, seeds)
+    for i, (prime, seed) in enumerate(zip(primes, seeds, strict=True)):
+        alone = list(generate(model, prime, 80, settings, seed=seed))
+        assert "".join(row[i].char for row in batched) == text(alone) == lean[i]
+        assert np.allclose(batched[-1][i].probs, alone[-1].probs, atol=1e-5)
+        assert batched[5][i].rank == alone[5].rank
+    assert sample_batch(model, primes, 80, settings, seeds, engine="reference") == lean
+
+
+def test_batch_with_one_prime_and_many_seeds(tiny_model: CharRNN) -> None:
+    texts = sample_batch(tiny_model, "To be", 50, SamplingSettings(temperature=1.2), seeds=[0, 1, 2])
+    assert texts == [sample(tiny_model, "To be", 50, temperature=1.2, seed=s) for s in (0, 1, 2)]
+    assert len(set(texts)) == 3
+    greedy = sample_batch(tiny_model, ["To", "be"], 30, SamplingSettings(greedy=True))
+    assert greedy == [sample(tiny_model, p, 30, greedy=True) for p in ("To", "be")]
+    assert sample_batch(tiny_model, ["To"], 0) == [""]
+    with pytest.raises(ValueError, match="one seed per prime"):
+        sample_batch(tiny_model, ["To", "be"], 5, seeds=[1])
+
+
+def test_top_k_1_and_tiny_top_p_are_greedy(tiny_model: CharRNN) -> None:
+    greedy = sample(tiny_model, "To", 120, greedy=True)
+    assert sample(tiny_model, "To", 120, top_k=1, seed=5) == greedy
+    assert sample(tiny_model, "To", 120, temperature=3.0, top_p=1e-9, seed=6) == greedy
+    assert sample(tiny_model, "To", 120, greedy=True, seed=123, temperature=0.1) == greedy  # seed ignored
+    for step in generate(tiny_model, "To", 20, SamplingSettings(top_k=1), seed=0):
+        assert step.prob == 1.0 and step.rank == 1 and step.entropy_bits == 0.0
+
+
+def test_top_p_1_and_large_top_k_filter_nothing(tiny_model: CharRNN) -> None:
+    plain = sample(tiny_model, "To", 150, temperature=0.7, seed=9)
+    assert sample(tiny_model, "To", 150, temperature=0.7, top_p=1.0, seed=9) == plain
+    assert sample(tiny_model, "To", 150, temperature=0.7, top_k=len(tiny_model.vocab), seed=9) == plain
+    assert sample(tiny_model, "To", 150, temperature=0.7, top_k=0, seed=9) == plain
+    for step in generate(tiny_model, "To", 10, SamplingSettings(top_p=1.0), seed=0):
+        assert step.probs is step.probs_tempered
+
+
+@pytest.mark.parametrize("temperature", [0.05, 0.1, 0.3, 1.0, 2.0, 5.0])
+@pytest.mark.parametrize("scale", [1.0, 40.0])
+def test_probabilities_sum_to_one_and_are_finite(temperature: float, scale: float) -> None:
+    model = random_model("lstm", seed=3)
+    with torch.no_grad():  # scale 40: logits in the hundreds, where a naive softmax overflows
+        model.head.weight.mul_(scale)
+    for top_k, top_p in [(None, None), (3, None), (None, 0.5), (7, 0.9)]:
+        settings = SamplingSettings(temperature=temperature, top_k=top_k, top_p=top_p)
+        for step in generate(model, "the", 60, settings, seed=1):
+            for p in (step.probs_raw, step.probs_tempered, step.probs):
+                assert np.isfinite(p).all() and (p >= 0).all()
+                assert p.sum() == pytest.approx(1.0, abs=1e-9)
+            assert step.probs[step.char_id] > 0
+            assert np.isfinite(step.entropy_bits) and np.isfinite(step.entropy_raw_bits)
+        rows = next(iter(generate_batch(model, ["the", "a"], 1, settings, seeds=[1, 2])))
+        for step in rows:
+            assert step.probs.sum() == pytest.approx(1.0, abs=1e-9)
+
+
+def test_batched_distributions_filters_and_draws_equal_row_by_row() -> None:
+    rng = np.random.default_rng(0)
+    logits = (rng.standard_normal((8, 40)) * 3).astype(np.float32)
+    logits[2] = logits[2, 0]  # an all-equal row: ties everywhere
+    for settings in [*SETTINGS, SamplingSettings(top_k=1), SamplingSettings(top_p=1e-12, temperature=0.05)]:
+        batched = distributions(logits, settings)
+        for i in range(len(logits)):
+            alone = distributions(logits[i], settings)
+            for b, a in zip(batched, alone, strict=True):
+                assert np.array_equal(b[i], a)
+        if not settings.greedy:
+            ids = draw_batch(batched[2], [np.random.default_rng(s) for s in range(8)])
+            assert ids.tolist() == [draw(batched[2][i], np.random.default_rng(i)) for i in range(8)]
+    probs = rng.dirichlet(np.ones(40), size=5)
+    for top_k, top_p in [(3, None), (None, 0.3), (5, 0.99), (40, 1.0)]:
+        rows = filter_distribution(probs, top_k, top_p)
+        for i in range(5):
+            assert np.array_equal(rows[i], filter_distribution(probs[i], top_k, top_p))
+
+
+def test_draw_never_leaves_the_vocabulary() -> None:
+    class One:
+        def random(self) -> float:
+            return 1.0 - 2**-53
+
+    probs = np.array([0.2, 0.3, 0.5, 0.0])
+    assert draw(probs, One()) == 2  # type: ignore[arg-type]
+    assert draw_batch(np.stack([probs, probs]), [One(), One()]).tolist() == [2, 2]  # type: ignore[list-item]
