@@ -1,0 +1,15 @@
+"""App-side logic of the Char-RNN Playground, kept out of ``app.py`` so that it is typed and unit-tested.
+
+Nothing here imports streamlit: ``app.py`` is the page, these modules are what it calls.
+
+- ``catalog``: the model catalogue (read from ``config.json`` / ``history.json`` without weights)
+  and the path-safety rules for model names;
+- ``hub``: Hugging Face repo ids and downloads into the local cache;
+- ``params``: the settings, their bounds, and their round trip through the URL query string;
+- ``generation``: primes, branching (kept characters) and the stream of steps;
+- ``trace``: a generated sample as compact arrays;
+- ``table``: the probability table and visible whitespace;
+- ``html``: text coloured by probability or surprise;
+- ``scoring``: per-character surprise of any text;
+- ``timeline``: the training history as a chart and a slider.
+"""

@@ -1,0 +1,96 @@
+"""Score mode: how surprised the model is by each character of any text."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from charrnn import CharRNN
+from playground.table import percent, top_alternatives, visible
+
+SCORE_MAX = 10_000  # characters scored at most; the rest of a longer text is left out (and said)
+CHUNK = 2_048
+GUESSES = 3
+
+
+@dataclass(frozen=True)
+class Score:
+    """Per-character surprise of a text. Arrays are (N,); the first character has no context, so
+    its entries are NaN (bits, prob) and 0 (rank), as in ``charrnn.metrics.surprisal_nats``."""
+
+    chars: tuple[str, ...]  # the text as scored: unknown-character policy applied
+    bits: np.ndarray
+    prob: np.ndarray
+    rank: np.ndarray
+    expected: tuple[str, ...]  # the model's favourite guesses at each position
+    unknown: list[str]
+    unknown_count: int
+    truncated: int  # characters left out beyond SCORE_MAX
+
+    @property
+    def scored(self) -> int:
+        return max(0, len(self.chars) - 1)
+
+    @property
+    def total_bits(self) -> float:
+        return float(np.nansum(self.bits))
+
+    @property
+    def bits_per_char(self) -> float:
+        return self.total_bits / self.scored if self.scored else float("nan")
+
+    @property
+    def nats_per_char(self) -> float:
+        return self.bits_per_char * math.log(2)
+
+
+@torch.inference_mode()
+def score_text(model: CharRNN, text: str, policy: str, replacement: str | None = None) -> Score:
+    """Score ``text`` (its first SCORE_MAX characters) in one stateful pass, ``CHUNK`` at a time.
+    ValueError (UnknownCharactersError under ``error``) when there is nothing to score."""
+    truncated = max(0, len(text) - SCORE_MAX)
+    vocab = model.vocab
+    encoded = vocab.encode(
+        text[:SCORE_MAX], policy, replacement if replacement is not None else vocab.default_replacement()
+    )
+    ids = encoded.ids
+    if len(ids) < 2:
+        raise ValueError("Give at least two characters the model can read: the first one only sets the context.")
+    model.eval()
+    n = len(ids)
+    bits = np.full(n, np.nan)
+    prob = np.full(n, np.nan)
+    rank = np.zeros(n, dtype=np.int64)
+    guesses = np.zeros((n, GUESSES), dtype=np.int64)
+    guess_probs = np.zeros((n, GUESSES))
+    tensor = torch.tensor(ids, dtype=torch.long)
+    state = None
+    for start in range(0, n - 1, CHUNK):
+        x = tensor[start : min(start + CHUNK, n - 1)].view(1, -1)
+        y = tensor[start + 1 : start + 1 + x.shape[1]]
+        logits, state = model(x, state)
+        logp = F.log_softmax(logits[0].double(), dim=-1).numpy()  # (T, V)
+        rows = np.arange(len(y))
+        target = logp[rows, y.numpy()]
+        at = slice(start + 1, start + 1 + len(y))
+        bits[at] = -target / math.log(2)
+        prob[at] = np.exp(target)
+        rank[at] = (logp > target[:, None]).sum(axis=1) + 1
+        top = top_alternatives(logp, GUESSES)
+        guesses[at] = top
+        guess_probs[at] = np.exp(np.take_along_axis(logp, top, axis=1))
+    chars = vocab.chars
+    expected = (
+        "",
+        *(
+            "  ".join(f"{visible(chars[g])} {percent(p)}" for g, p in zip(guesses[i], guess_probs[i], strict=True))
+            for i in range(1, n)
+        ),
+    )
+    return Score(
+        tuple(vocab.decode(ids)), bits, prob, rank, expected, encoded.unknown, encoded.unknown_count, truncated
+    )

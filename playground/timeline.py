@@ -1,0 +1,49 @@
+"""The training timeline: loss curves and the samples recorded in ``history.json`` over training."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from charrnn.history import sampled_records
+
+SPLITS = {"train_loss": "train", "val_loss": "validation"}
+
+
+def _finite(value: Any) -> float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
+
+
+def loss_frame(history: dict[str, Any]) -> pd.DataFrame:
+    """Long format: one row per (record, split) with a finite loss: step, epoch, split, nats, bits."""
+    rows = []
+    for record in history.get("records", []):
+        step = _finite(record.get("step"))
+        if step is None:
+            continue
+        for key, split in SPLITS.items():
+            loss = _finite(record.get(key))
+            if loss is not None:
+                epoch = _finite(record.get("epoch"))
+                rows.append(
+                    {"step": int(step), "epoch": epoch, "split": split, "nats": loss, "bits": loss / math.log(2)}
+                )
+    return pd.DataFrame(rows, columns=["step", "epoch", "split", "nats", "bits"])
+
+
+def points(history: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records that carry a sample, in step order: the stops of the timeline slider."""
+    return sorted(sampled_records(history), key=lambda r: r.get("step", 0))
+
+
+def point_label(record: dict[str, Any]) -> str:
+    epoch = _finite(record.get("epoch"))
+    return f"step {record.get('step', 0):,}" + (f" · epoch {epoch:.2f}" if epoch is not None else "")
+
+
+def loss_text(value: Any) -> str:
+    loss = _finite(value)
+    return "—" if loss is None else f"{loss:.3f} nats ({loss / math.log(2):.3f} bits)"
