@@ -230,17 +230,13 @@ class Stepper:
         e = self.engine = engine
         self.batch = b = batch
         h, g, cell = e.hidden, e.gates, e.cell
-        self._h: list[np.ndarray] = []  # per layer: (B, H) state, possibly a view into a fused [x, h] buffer
-        self._src: list[np.ndarray] = []  # per layer: what one step multiplies by w_step
-        for layer in e._layers:
-            if layer.fused:
-                xh = np.zeros((b, layer.w_step.shape[0]), DTYPE)
-                self._src.append(xh)
-                self._h.append(xh[:, -h:])
-            else:
-                hh = np.zeros((b, h), DTYPE)
-                self._src.append(hh)
-                self._h.append(hh)
+        # Every layer's h side by side in one buffer [h_0, h_1, ..., h_L-1]: layer l > 0 multiplies
+        # the window [h_l-1, h_l] (its input, just written by layer l-1, and its own state) by
+        # [W_ih; W_hh] in one product, and no h is ever copied between layers.
+        self._hs = np.zeros((b, e.layers * h), DTYPE)
+        self._h = [self._hs[:, k * h : (k + 1) * h] for k in range(e.layers)]  # (B, H) views
+        self._src = [self._hs[:, max(k - 1, 0) * h : (k + 1) * h] if layer.fused else self._h[k]
+                     for k, layer in enumerate(e._layers)]  # fmt: skip
         self._c = [np.zeros((b, h), DTYPE) for _ in range(e.layers)] if cell == "lstm" else []
         self._g = np.empty((b, g), DTYPE)
         self._gi = np.empty((b, g), DTYPE)  # GRU input projection
@@ -261,7 +257,7 @@ class Stepper:
     # ---- state ----
 
     def reset(self) -> None:
-        for a in self._src + self._c:
+        for a in [self._hs, *self._c]:
             a.fill(0)
 
     def get_state(self) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
@@ -322,13 +318,11 @@ class Stepper:
         """Per layer, every operand one step touches, looked up once."""
         e, plan = self.engine, []
         for k, layer in enumerate(e._layers):
-            nxt = e._layers[k + 1] if k + 1 < e.layers else None
-            feed = self._src[k + 1][:, : e.hidden] if nxt is not None and nxt.fused else None
             c = self._c[k] if self._c else None
             if e.cell == "gru":  # (h, W_hh, b_hh, input h or None for the table, W_ih, b_ih)
                 plan.append((self._h[k], layer.w_hh, layer.b_hh, self._h[k - 1] if k else None, layer.w_ih, layer.b))
-            else:  # (what to multiply, by what, bias or None for the table, c, h, where h also goes)
-                plan.append((self._src[k], layer.w_step, layer.b if k else None, c, self._h[k], feed))
+            else:  # (what to multiply, by what, bias or None for the table, c, h)
+                plan.append((self._src[k], layer.w_step, layer.b if k else None, c, self._h[k]))
         return plan
 
     def step(self, ids: int | Sequence[int] | np.ndarray) -> np.ndarray:
@@ -352,12 +346,10 @@ class Stepper:
                     self._gru(None, h, h)
             else:
                 cell = self._cell
-                for src, w, b, c, h, feed in self._plan:
+                for src, w, b, c, h in self._plan:
                     _matmul(src, w, out=g)
                     _add(g, rows if b is None else b, out=g)
                     cell(c, h, h)
-                    if feed is not None:
-                        np.copyto(feed, h)
             _matmul(self._h_last, e.head_w, out=self._logits)
         _add(self._logits, e.head_b, out=self._logits)
         return self._logits

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import torch
@@ -98,18 +98,20 @@ def filter_distribution(probs: np.ndarray, top_k: int | None, top_p: float | Non
         return probs
     if probs.ndim == 2:
         return _filter_rows(probs, top_k, top_p)
-    order = np.argsort(-probs, kind="stable")
+    order = (-probs).argsort(kind="stable")
     keep = size
     if top_k:
         keep = min(keep, top_k)
     if top_p is not None and top_p < 1:
-        cumulative = np.cumsum(probs[order])
-        keep = min(keep, int(np.searchsorted(cumulative, top_p * cumulative[-1])) + 1)
+        cumulative = _accumulate(probs[order])  # np.cumsum
+        keep = min(keep, int(cumulative.searchsorted(top_p * cumulative[-1])) + 1)
     if keep == size:
         return probs
-    out = np.zeros_like(probs)
-    out[order[:keep]] = probs[order[:keep]]
-    return out / out.sum()
+    head = order[:keep]
+    out = np.zeros(size)
+    out[head] = probs[head]
+    out /= _sum(out)
+    return out
 
 
 def _filter_rows(probs: np.ndarray, top_k: int | None, top_p: float | None) -> np.ndarray:
@@ -193,6 +195,133 @@ def make_step(position: int, char_id: int, chars: list[str], dists: tuple[np.nda
     )
 
 
+_LN2 = math.log(2)
+
+
+def _entropy_rows_bits(p: np.ndarray) -> np.ndarray:
+    """``entropy_bits`` of every row of p (B, V)."""
+    logs = np.zeros_like(p)
+    np.log2(p, out=logs, where=p > 0)
+    return -_sum(p * logs, axis=-1)
+
+
+class _Sampler:
+    """One sampling step for B streams at once, from logits (B, V) (or (V,) for one stream).
+
+    The final distribution and the draw are exactly those of ``distributions`` and ``draw``,
+    so every path gives the same text. What is vectorised is the rest: the raw and the tempered
+    softmax in one pass over a (2, B, V) array, the entropies from the logits
+    (H = log S - sum(p * z) with z = logits - max and S = sum(exp z), no logarithm per entry),
+    and each stream's probabilities and rank of the chosen character.
+    ``lean`` skips what only a ``Step`` shows (the raw distribution when tempered)."""
+
+    def __init__(self, settings: SamplingSettings, rngs: Sequence[np.random.Generator], chars: list[str],
+                 lean: bool = False):  # fmt: skip
+        self.settings, self.rngs, self.chars = settings, rngs, chars
+        self.greedy = settings.greedy
+        self.tempered = not settings.greedy and settings.temperature != 1
+        self.filtering = not settings.greedy and _filtering(settings.top_k, settings.top_p, len(chars))
+        self.lean = lean
+        self.rows = 2 if self.tempered and not lean else 1  # softmax rows: raw (+ tempered)
+        self._divisors = np.array([1.0, settings.temperature]).reshape(2, 1, 1)
+
+    def probs(self, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(p, z, s): p (rows, B, V) the softmax rows (raw, then tempered; lean: tempered only),
+        z the shifted logits they came from, s (rows, B, 1) their normalisers."""
+        z = logits.astype(np.float64).reshape(1, -1, logits.shape[-1])
+        if self.rows == 2:  # dividing by 1 is exact: row 0 is the raw logits, row 1 logits / T
+            z = np.divide(z, self._divisors)
+        elif self.tempered:
+            z /= self.settings.temperature
+        z -= _max(z, axis=-1, keepdims=True)
+        p = np.exp(z)
+        s = _sum(p, axis=-1, keepdims=True)
+        p /= s
+        return p, z, s
+
+    def final(self, p: np.ndarray) -> np.ndarray:
+        """What is drawn from (B, V): one-hot (greedy), filtered, or the tempered softmax."""
+        tempered = p[-1]
+        if self.greedy:
+            final = np.zeros_like(tempered)
+            final[np.arange(len(final)), tempered.argmax(axis=-1)] = 1.0
+            return final
+        if not self.filtering:
+            return tempered
+        top_k, top_p = self.settings.top_k, self.settings.top_p
+        if len(tempered) == 1:
+            return filter_distribution(tempered[0], top_k, top_p)[None]
+        return filter_distribution(tempered, top_k, top_p)
+
+    def pick(self, logits: np.ndarray) -> list[int]:
+        """The chosen ids alone (lean): nothing that only a ``Step`` shows is computed."""
+        if self.greedy:  # the argmax of the logits is the argmax of their softmax (the first on ties)
+            return np.atleast_1d(logits.argmax(axis=-1)).tolist()
+        return self.choose(self.final(self.probs(logits)[0]))
+
+    def choose(self, final: np.ndarray) -> list[int]:
+        if self.greedy:
+            return final.argmax(axis=-1).tolist()
+        if len(final) == 1:
+            return [draw(final[0], self.rngs[0])]
+        return draw_batch(final, self.rngs).tolist()
+
+    def steps(self, position: int, ids: list[int], p: np.ndarray, z: np.ndarray, s: np.ndarray,
+              final: np.ndarray) -> list[Step]:  # fmt: skip
+        """One ``Step`` per stream for the chosen ``ids``."""
+        if len(ids) == 1:
+            return [self._step(position, ids[0], p[:, 0], z[:, 0], s[:, 0, 0], final[0])]
+        raw, tempered = p[0], p[-1]
+        rows, chosen = np.arange(len(ids)), np.asarray(ids)
+        p_raw = raw[rows, chosen]
+        p_final = final[rows, chosen]
+        rank = _sum(raw > p_raw[:, None], axis=-1) + 1
+        entropy = np.log(s[..., 0]) - _sum(p * z, axis=-1)
+        entropy /= _LN2
+        np.maximum(entropy, 0.0, out=entropy)  # rounding can leave -1e-16 for a one-hot row
+        if self.greedy:
+            e_final = [0.0] * len(ids)
+        elif self.filtering:
+            e_final = _entropy_rows_bits(final).tolist()
+        else:
+            e_final = entropy[-1].tolist()
+        chars = self.chars
+        return [
+            _new_step(position, chars[c], c, pf, pr, rk, ef, er, raw[i], tempered[i], final[i])
+            for i, (c, pf, pr, rk, ef, er) in enumerate(
+                zip(ids, p_final.tolist(), p_raw.tolist(), rank.tolist(), e_final, entropy[0].tolist(), strict=True)
+            )
+        ]
+
+    def _step(self, position: int, c: int, p: np.ndarray, z: np.ndarray, s: np.ndarray, final: np.ndarray) -> Step:
+        """``steps`` for one stream: p, z (rows, V), s (rows,)."""
+        raw = p[0]
+        p_raw = raw[c]
+        e_raw = max(0.0, float(math.log(s[0]) - raw.dot(z[0])) / _LN2)
+        if self.greedy:
+            e_final = 0.0
+        elif self.filtering:
+            e_final = entropy_bits(final)
+        elif self.rows == 2:
+            e_final = max(0.0, float(math.log(s[1]) - p[1].dot(z[1])) / _LN2)
+        else:
+            e_final = e_raw
+        rank = int(_sum(raw > p_raw)) + 1
+        char = self.chars[c]
+        return _new_step(position, char, c, float(final[c]), float(p_raw), rank, e_final, e_raw, raw, p[-1], final)
+
+
+def _new_step(*values: object) -> Step:
+    """``Step(*values)`` without the frozen dataclass's per-field ``object.__setattr__`` calls
+    (a measurable share of a step when 16 streams each need one); the same object results."""
+    step = object.__new__(Step)
+    step.__dict__.update(zip(_STEP_FIELDS, values, strict=True))
+    return step
+
+
+_STEP_FIELDS = tuple(f.name for f in fields(Step))
+
+
 class ReferenceStepper:
     """Steps the model through ``CharRNN.forward``: the plain, obviously-correct path."""
 
@@ -271,15 +400,15 @@ def generate(
     _check_length(length)
     ids = encode_prime(model, prime, unknown, replacement).ids
     stepper = stepper or make_stepper(model, engine)
-    rng = np.random.default_rng(seed)
-    chars = model.vocab.chars
+    sampler = _Sampler(settings, [np.random.default_rng(seed)], model.vocab.chars)
     logits = stepper.prime(ids)
     for position in range(length):
-        dists = distributions(logits, settings)
-        char_id = int(dists[2].argmax()) if settings.greedy else draw(dists[2], rng)
-        yield make_step(position, char_id, chars, dists)
+        p, z, s = sampler.probs(logits)
+        final = sampler.final(p)
+        chosen = sampler.choose(final)
+        yield sampler.steps(position, chosen, p, z, s, final)[0]
         if position + 1 < length:
-            logits = stepper.step(char_id)
+            logits = stepper.step(chosen[0])
 
 
 def sample(
@@ -301,17 +430,15 @@ def sample(
     _check_length(length)
     ids = encode_prime(model, prime, unknown, replacement).ids
     stepper = make_stepper(model, engine)
-    rng = np.random.default_rng(seed)
-    chars = model.vocab.chars
-    out: list[str] = []
+    sampler = _Sampler(settings, [np.random.default_rng(seed)], model.vocab.chars, lean=True)
+    chosen: list[int] = []
     logits = stepper.prime(ids)
     for position in range(length):
-        # greedy: argmax of the logits is the argmax of their softmax (first on ties)
-        char_id = int(np.argmax(logits)) if settings.greedy else draw(_tempered_final(logits, None, settings)[1], rng)
-        out.append(chars[char_id])
+        char_id = sampler.pick(logits)[0]
+        chosen.append(char_id)
         if position + 1 < length:
             logits = stepper.step(char_id)
-    return "".join(out)
+    return model.vocab.decode(chosen)
 
 
 def _batch_setup(
@@ -357,14 +484,13 @@ def generate_batch(
     """
     settings = settings or SamplingSettings()
     ids, rngs, stepper = _batch_setup(model, primes, seeds, length, unknown, replacement, engine)
-    chars = model.vocab.chars
+    sampler = _Sampler(settings, rngs, model.vocab.chars)
     logits = stepper.prime(ids)
     for position in range(length):
-        raw, tempered, final = distributions(logits, settings)
-        chosen = np.argmax(final, axis=-1) if settings.greedy else draw_batch(final, rngs)
-        yield [
-            make_step(position, int(c), chars, (raw[i], tempered[i], final[i])) for i, c in enumerate(chosen.tolist())
-        ]
+        p, z, s = sampler.probs(logits)
+        final = sampler.final(p)
+        chosen = sampler.choose(final)
+        yield sampler.steps(position, chosen, p, z, s, final)
         if position + 1 < length:
             logits = stepper.step(chosen)
 
@@ -382,15 +508,12 @@ def sample_batch(
     """The texts of ``generate_batch`` (one per stream), drawn without building ``Step`` objects."""
     settings = settings or SamplingSettings()
     ids, rngs, stepper = _batch_setup(model, primes, seeds, length, unknown, replacement, engine)
+    sampler = _Sampler(settings, rngs, model.vocab.chars, lean=True)
     chosen_ids = np.empty((length, len(ids)), dtype=np.intp)
     logits = stepper.prime(ids)
     for position in range(length):
-        if settings.greedy:
-            chosen = np.argmax(logits, axis=-1)
-        else:
-            chosen = draw_batch(_tempered_final(logits, None, settings)[1], rngs)
+        chosen = sampler.pick(logits)
         chosen_ids[position] = chosen
         if position + 1 < length:
             logits = stepper.step(chosen)
-    chars = model.vocab.chars
-    return ["".join(chars[i] for i in column) for column in chosen_ids.T.tolist()]
+    return [model.vocab.decode(column) for column in chosen_ids.T.tolist()]

@@ -18,6 +18,7 @@ from charrnn.sampling import (
     filter_distribution,
     generate,
     generate_batch,
+    make_step,
     sample,
     sample_batch,
 )
@@ -145,7 +146,7 @@ def test_top_p_1_and_large_top_k_filter_nothing(tiny_model: CharRNN) -> None:
     assert sample(tiny_model, "To", 150, temperature=0.7, top_k=len(tiny_model.vocab), seed=9) == plain
     assert sample(tiny_model, "To", 150, temperature=0.7, top_k=0, seed=9) == plain
     for step in generate(tiny_model, "To", 10, SamplingSettings(top_p=1.0), seed=0):
-        assert step.probs is step.probs_tempered
+        assert np.array_equal(step.probs, step.probs_tempered)
 
 
 @pytest.mark.parametrize("temperature", [0.05, 0.1, 0.3, 1.0, 2.0, 5.0])
@@ -185,6 +186,36 @@ def test_batched_distributions_filters_and_draws_equal_row_by_row() -> None:
         rows = filter_distribution(probs, top_k, top_p)
         for i in range(5):
             assert np.array_equal(rows[i], filter_distribution(probs[i], top_k, top_p))
+
+
+class RecordingStepper(ReferenceStepper):
+    def __init__(self, model: CharRNN):
+        super().__init__(model)
+        self.logits: list[np.ndarray] = []
+
+    def prime(self, ids: list[int]) -> np.ndarray:
+        self.logits.append(super().prime(ids))
+        return self.logits[-1]
+
+    def step(self, char_id: int) -> np.ndarray:
+        self.logits.append(super().step(char_id))
+        return self.logits[-1]
+
+
+@pytest.mark.parametrize("settings", [*SETTINGS, SamplingSettings(top_k=1, temperature=0.05)], ids=repr)
+def test_steps_equal_the_plain_distribution_functions(settings: SamplingSettings) -> None:
+    """The vectorised per-step sampler reports what distributions() + make_step() compute."""
+    model = random_model("gru", seed=4)
+    stepper = RecordingStepper(model)
+    steps = list(generate(model, "the ", 40, settings, seed=2, stepper=stepper))
+    for step, logits in zip(steps, stepper.logits, strict=True):
+        dists = distributions(logits, settings)
+        plain = make_step(step.position, step.char_id, model.vocab.chars, dists)
+        for name in ("probs_raw", "probs_tempered", "probs"):
+            assert np.array_equal(getattr(step, name), getattr(plain, name))
+        assert (step.char, step.prob, step.prob_raw, step.rank) == (plain.char, plain.prob, plain.prob_raw, plain.rank)
+        assert step.entropy_bits == pytest.approx(plain.entropy_bits, abs=1e-9)
+        assert step.entropy_raw_bits == pytest.approx(plain.entropy_raw_bits, abs=1e-9)
 
 
 def test_draw_never_leaves_the_vocabulary() -> None:
