@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from charrnn import UNKNOWN_POLICIES, CharRNN, CheckpointError, UnknownCharactersError
+from charrnn import UNKNOWN_POLICIES, CharRNN, CheckpointError, UnknownCharactersError, sample
 from charrnn.history import load_history
 from playground import catalog, charts, generation, html, hub, params, scoring, table, timeline
 from playground.catalog import ModelInfo
@@ -87,7 +87,9 @@ def _load_model(path: str, signature: tuple) -> CharRNN | str:
     """The model, or why it cannot be loaded. Shared by every session: used read-only, in eval mode
     and under ``torch.inference_mode`` (no state lives on the module), so threads can share it."""
     try:
-        return CharRNN.from_pretrained(path)
+        model = CharRNN.from_pretrained(path)
+        sample(model, "", 1)  # builds the sampling engine now, so that the first Generate is quick
+        return model
     except CheckpointError as e:
         return str(e)
     except Exception as e:  # anything else a broken directory can raise: one line for the user
@@ -283,8 +285,6 @@ def sidebar(infos: list[ModelInfo], root: Path) -> ModelInfo | None:
         info = None
         if infos:
             keys = [i.key for i in infos]
-            if ss.style not in keys:
-                ss.style = catalog.default_style(infos)
             by_key = {i.key: i for i in infos}
             st.radio(
                 "Style",
@@ -380,15 +380,20 @@ def temperature_label(s: Settings) -> str:
     return "greedy" if s.greedy or s.temperature <= 0 else f"T={s.temperature:g}"
 
 
-def prime_feedback(model: CharRNN) -> generation.Prime | None:
+def read_prime(model: CharRNN) -> generation.Prime | UnknownCharactersError:
+    try:
+        return generation.prepare_prime(model, ss.prime, ss.unknown)
+    except UnknownCharactersError as e:
+        return e
+
+
+def prime_feedback(model: CharRNN, prime: generation.Prime | UnknownCharactersError) -> None:
     """Say what happens to the prime: refused, emptied, trimmed, characters skipped or replaced."""
     replacement = model.vocab.default_replacement()
-    try:
-        prime = generation.prepare_prime(model, ss.prime, ss.unknown)
-    except UnknownCharactersError as e:
-        st.error(f"{e}. The policy is **error**: change it, or the prime.", icon="🚫")
-        st.html(html.marked_prime(ss.prime[-params.PRIME_MAX :], set(e.unknown), "error", replacement))
-        return None
+    if isinstance(prime, UnknownCharactersError):
+        st.error(f"{prime}. The policy is **error**: change it, or the prime.", icon="🚫")
+        st.html(html.marked_prime(ss.prime[-params.PRIME_MAX :], set(prime.unknown), "error", replacement))
+        return
     if prime.trimmed:
         st.info(
             f"The prime has {len(ss.prime):,} characters: the model reads its last {params.PRIME_MAX:,} "
@@ -407,7 +412,6 @@ def prime_feedback(model: CharRNN) -> generation.Prime | None:
     if prime.started_empty:
         start = "a newline" if prime.text == "\n" else repr(prime.text)
         st.info(f"The prime is empty: the model starts from {start}, as at the start of a text.", icon="ℹ️")
-    return prime
 
 
 def settings_panel(model: CharRNN) -> None:
@@ -503,7 +507,7 @@ def run_generation(model: CharRNN, prime: generation.Prime, out, stop_slot) -> N
             if sample.first_s is None:
                 sample.first_s = now - RUN_STARTED
             if now - last >= STREAM_EVERY_S:
-                out.code(head + "".join(chars) + "▌", language=None, wrap_lines=True)
+                out.html(html.streaming_text(head, "".join(chars)))
                 last = now
     except ValueError as e:
         ss.keep = ""
@@ -514,47 +518,52 @@ def run_generation(model: CharRNN, prime: generation.Prime, out, stop_slot) -> N
 
 
 def generate_tab(info: ModelInfo, model: CharRNN) -> None:
-    settings_panel(model)
-    prime = prime_feedback(model)
-    if ss.keep and model.vocab.unknown_chars(ss.keep):
-        st.warning("The kept text holds characters this model does not know: it is dropped.")
+    # Drawn top to bottom: settings, buttons, the sample. Filled in another order: the buttons and
+    # the stream first, so that the first character reaches the browser before anything else.
+    panel, buttons, out = st.container(), st.container(), st.empty()
+    prime = read_prime(model)
+    usable = isinstance(prime, generation.Prime)
+    dropped_keep = bool(ss.keep and model.vocab.unknown_chars(ss.keep))
+    if dropped_keep:
         ss.keep = ""
-    if not ss.greedy and ss.temperature <= 0:
-        st.info("Temperature 0 means greedy: the most likely character every time (the seed does not matter).")
-    b1, b2, b3, b4 = st.columns([1, 1, 1, 3], vertical_alignment="center")
-    b1.button("▶ Generate", type="primary", on_click=request_generate, disabled=prime is None, width="stretch")
-    b2.button(
-        "🎲 New seed", on_click=new_seed, disabled=prime is None, width="stretch", help="Draw a new seed and generate."
-    )
-    stop_slot = b3.empty()
-    if ss.keep:
-        with b4:
-            k1, k2 = st.columns([3, 1], vertical_alignment="center")
-            k1.caption(
-                f"✂️ Keeping the {len(ss.keep):,} character(s) you chose by branching; the model continues after them."
-            )
-            k2.button("Forget", on_click=forget_keep, help="Generate from the prime alone again.")
-    if "flash" in ss:
-        st.warning(ss.pop("flash"))
-    out = st.empty()
-    sample: Sample | None = ss.get("sample")
-    generated_now = bool(ss.get("pending") and prime is not None)
-    if generated_now:
+    with buttons:
+        b1, b2, b3, b4 = st.columns([1, 1, 1, 3], vertical_alignment="center")
+        b1.button("▶ Generate", type="primary", on_click=request_generate, disabled=not usable, width="stretch")
+        b2.button(
+            "🎲 New seed", on_click=new_seed, disabled=not usable, width="stretch", help="Draw a new seed and generate."
+        )
+        stop_slot = b3.empty()
+        if ss.keep:
+            with b4:
+                k1, k2 = st.columns([3, 1], vertical_alignment="center")
+                k1.caption(
+                    f"✂️ Keeping the {len(ss.keep):,} character(s) you chose by branching; "
+                    "the model continues after them."
+                )
+                k2.button("Forget", on_click=forget_keep, help="Generate from the prime alone again.")
+        if "flash" in ss:
+            st.warning(ss.pop("flash"))
+    if ss.get("pending") and usable:
         ss.pending = False
         run_generation(model, prime, out, stop_slot)
-        sample = ss.sample
-    elif sample is not None and sample.status == "running":
-        sample.finish("stopped")  # the run that drew it was interrupted (Stop, or another widget)
-    if sample is None or sample.trace is None:
-        stop_slot.button("⏹ Stop", key="stop_idle", disabled=True)
+    elif ss.get("sample") is not None and ss.sample.status == "running":
+        ss.sample.finish("stopped")  # the run that drew it was interrupted (Stop, or another widget)
+    stop_slot.button("⏹ Stop", key="stop_idle", disabled=True)
+    with panel:
+        settings_panel(model)
+        prime_feedback(model, prime)
+        if dropped_keep:
+            st.warning("The kept text holds characters this model does not know: it is dropped.")
+        if not ss.greedy and ss.temperature <= 0:
+            st.info("Temperature 0 means greedy: the most likely character every time (the seed does not matter).")
+    result: Sample | None = ss.get("sample")
+    if result is None or result.trace is None:
         out.info(
             "Press **Generate** to write a sample. Every character's distribution is kept: "
             "the table below shows how sure the model was, and you can branch at any position."
         )
         return
-    if not generated_now:
-        stop_slot.button("⏹ Stop", key="stop_idle", disabled=True)
-    show_sample(model, sample, out)
+    show_sample(model, result, out)
 
 
 def table_selection() -> int | None:
@@ -967,11 +976,14 @@ def main() -> None:
     process_hub_request()
     infos = local + hub_infos()
     ss._infos = infos
-    info = sidebar(infos, root)
+    if infos and ss.get("style") not in {i.key for i in infos}:
+        ss.style = catalog.default_style(infos)
+    info = find(infos, ss.get("style"))
     for note in notes:
         st.warning(note, icon="🔗")
     if info is None:
         no_models(root)
+        sidebar(infos, root)
         return
     model = load_model(info)
     if isinstance(model, CharRNN) and ss.top_k > len(model.vocab):
@@ -995,6 +1007,7 @@ def main() -> None:
                 training_tab(info)
             else:
                 download_tab(info)
+    sidebar(infos, root)  # last: the sidebar is its own column, and a sample streams before it is redrawn
 
 
 main()

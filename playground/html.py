@@ -73,6 +73,14 @@ def coloured_text(
     return "".join(parts)
 
 
+def streaming_text(prefix: str, text: str) -> str:
+    """The sample while it is drawn: the prime in grey, the new text plain, a cursor at the end."""
+    return (
+        f'<div class="charrnn-stream" style="{TEXT_STYLE}">'
+        f'<span style="{PRIME_STYLE}">{escape(prefix)}</span>{escape(text)}<span style="opacity:0.5">▌</span></div>'
+    )
+
+
 def probability_html(
     chars: Sequence[str],
     prob: np.ndarray,

@@ -1,0 +1,157 @@
+"""The real thing: `streamlit run app.py` driven by Debian's headless Chromium through Playwright.
+
+Skipped only when /usr/bin/chromium is absent (CI installs it: ``apt-get install -y chromium``);
+``playwright install`` is never used. The screenshot lands in ``artifacts/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from charrnn import CharRNN, sample
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+START_TIMEOUT_S = 180
+PAGE_TIMEOUT_MS = 180_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's chromium is not installed at /usr/bin/chromium "
+        "(apt-get install -y chromium); the browser test needs it",
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tiny_models_root: Path, tmp_path: Path) -> Iterator[str]:
+    """``streamlit run app.py`` on a free loopback port, serving the tiny models; its URL once healthy."""
+    port = free_port()
+    log = (tmp_path / "streamlit.log").open("w")
+    env = {**os.environ, "CHARRNN_MODELS_DIR": str(tiny_models_root), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail(f"streamlit did not become healthy: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def shown_text(page) -> str:
+    """The generated text as the coloured view shows it (newlines drawn as ⏎ + a line break)."""
+    return page.locator(".charrnn-text").first.inner_text().replace("⏎", "")
+
+
+def wait_for_text(page, expected: str, timeout_s: float = 120) -> None:
+    """Until the coloured view shows ``expected`` (whitespace aside: the view wraps lines)."""
+    want = re.sub(r"\s", "", expected)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        locator = page.locator(".charrnn-text").first
+        got = re.sub(r"\s", "", shown_text(page)) if locator.count() else ""
+        if got == want:
+            return
+        assert time.monotonic() < deadline, f"the page shows {got[:80]!r}..., expected {want[:80]!r}..."
+        page.wait_for_timeout(200)
+
+
+def test_generate_and_inspect_in_a_real_browser(server: str, tiny_models_root: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    tiny = CharRNN.from_pretrained(tiny_models_root / "tiny-lstm")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.set_default_timeout(PAGE_TIMEOUT_MS)
+            # 1. A shared link: the sample appears with its table.
+            page.goto(f"{server}/?style=tiny-lstm&seed=5&len=300")
+            page.locator(".charrnn-text").first.wait_for()
+            expected = sample(tiny, "To", 300, temperature=0.8, seed=5)
+            wait_for_text(page, "To" + expected)
+            grid = page.locator('[data-testid="stDataFrame"]').first
+            expect(grid).to_be_visible()
+            expect(page.get_by_text("Probability table")).to_be_visible()
+            expect(page.get_by_text("300 characters · seed 5")).to_be_visible()
+            # 2. A new prime and Generate: the text streams in, and the URL follows the settings.
+            prime = page.get_by_role("textbox", name="Prime")
+            prime.fill("Whether")
+            prime.press("Control+Enter")
+            page.get_by_role("button", name="▶ Generate").click()
+            expected = sample(tiny, "Whether", 300, temperature=0.8, seed=5)
+            wait_for_text(page, "Whether" + expected)
+            page.wait_for_function("() => window.location.search.includes('prime=Whether')")
+            page.screenshot(path=str(ARTIFACTS / "browser-generate.png"), full_page=True)
+            # 3. The other tabs render.
+            page.get_by_role("tab", name="📈 Training timeline").click()
+            expect(page.get_by_text("Samples over training")).to_be_visible()
+            expect(page.get_by_text("Moment in training")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "browser-timeline.png"), full_page=True)
+        finally:
+            browser.close()
