@@ -41,7 +41,9 @@ def float16_loss(model: CharRNN, val: str) -> float:
         return evaluate(CharRNN.from_pretrained(tmp), val)["nats_per_char"]
 
 
-def finalize(model_dir: Path, corpus: str | None, text: str | None, float16: bool, orders: list[int]) -> dict:
+def finalize(
+    model_dir: Path, corpus: str | None, text: str | None, float16: bool, orders: list[int], baseline_from: Path | None
+) -> dict:
     model = CharRNN.from_pretrained(model_dir)
     _, full = load_text(corpus, text)
     train, val = split_text(full, model.meta.get("train_config", {}).get("val_fraction", 0.1))
@@ -52,7 +54,10 @@ def finalize(model_dir: Path, corpus: str | None, text: str | None, float16: boo
         result.update(val_loss_float32=val_loss, val_loss=half)
         if abs(half - val_loss) >= FLOAT16_TOLERANCE:
             raise ValueError(f"float16 weights move validation by {half - val_loss:+.4f} nats/char; kept float32")
-    baseline = best_ngram(train, val, orders)
+    if baseline_from:  # the same corpus and split: reuse its measured baseline instead of refitting
+        baseline = CharRNN.from_pretrained(baseline_from).meta["ngram_baseline"]
+    else:
+        baseline = best_ngram(train, val, orders)
     result.update(ngram_baseline=baseline, margin=1 - result["val_loss"] / baseline["nats_per_char"])
     model.meta.update(
         val_loss=result["val_loss"],
@@ -80,10 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         default=parse_orders("5-10"),
         help="Kneser-Ney orders for the baseline; the best is quoted",
     )
+    parser.add_argument("--baseline-from", type=Path, help="finalized model dir on the same text: reuse its baseline")
     args = parser.parse_args(argv)
     try:
-        result = finalize(args.model, args.corpus, args.text, args.float16, args.ngram_orders)
-    except (CheckpointError, CorpusError, ValueError, OSError) as e:
+        result = finalize(args.model, args.corpus, args.text, args.float16, args.ngram_orders, args.baseline_from)
+    except (CheckpointError, CorpusError, ValueError, OSError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     baseline = result["ngram_baseline"]
