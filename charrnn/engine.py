@@ -24,10 +24,13 @@ Dropout is never applied: this is the inference (eval-mode) function of the mode
 from __future__ import annotations
 
 import ctypes
+import os
+import queue
 import threading
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -39,6 +42,7 @@ from charrnn.model import CharRNN
 DTYPE = np.float32
 _matmul, _add, _multiply, _tanh = np.matmul, np.add, np.multiply, np.tanh
 DEFAULT_THREADS = 1  # BLAS threads while the engine computes; see blas_threads
+SPLIT_MIN_BATCH = 4  # batches this large step each layer's halves in two threads; see Stepper
 
 
 # ---- BLAS thread count ----
@@ -194,10 +198,10 @@ class Engine:
             cls._cache[model] = (key, engine)
         return engine
 
-    def stepper(self, batch: int = 1, threads: int | None = DEFAULT_THREADS) -> Stepper:
+    def stepper(self, batch: int = 1, threads: int | None = DEFAULT_THREADS, split: bool | None = None) -> Stepper:
         """Buffers and state for ``batch`` streams; BLAS runs on ``threads`` threads while it
-        computes (``None``: NumPy's setting)."""
-        return Stepper(self, batch, threads)
+        computes (``None``: NumPy's setting); ``split``: see ``Stepper``."""
+        return Stepper(self, batch, threads, split)
 
     def forward(self, ids: np.ndarray | torch.Tensor, state: object | None = None) -> tuple[np.ndarray, object]:
         """Like ``CharRNN.forward`` (eval mode): ids (B, T) -> logits (B, T, V) float32 and the
@@ -218,41 +222,173 @@ def _fingerprint(model: CharRNN) -> tuple | None:
         return None
 
 
+class _Part:
+    """Hidden units [lo, hi) of every layer, for ``batch`` streams: their gate columns of the
+    weights (the engine's own arrays when the part is all units), gate buffers, and views.
+    ``h_out``: where the cells write new h; the state itself unless the step is split, when
+    another thread may still be reading the old h (each part then writes a private buffer)."""
+
+    def __init__(self, engine: Engine, hs: np.ndarray, cs: list[np.ndarray], lo: int, hi: int, batch: int):
+        e = self.engine = engine
+        h, n = e.hidden, hi - lo
+        blocks = e.gates // h
+        self.whole = lo == 0 and hi == h
+        cols = None if self.whole else np.concatenate([np.arange(k * h + lo, k * h + hi) for k in range(blocks)])
+
+        def take(a: np.ndarray | None) -> np.ndarray | None:
+            return a if a is None or cols is None else np.ascontiguousarray(a[..., cols])
+
+        self.table = take(e.table)
+        # per layer: (w_step, w_hh, w_ih, b, b_hh) restricted to this part's gate columns
+        self.weights = [tuple(take(a) for a in (x.w_step, x.w_hh, x.w_ih, x.b, x.b_hh)) for x in e._layers]
+        self.src = [hs[:, max(k - 1, 0) * h : (k + 1) * h] if x.fused else hs[:, k * h : (k + 1) * h]
+                    for k, x in enumerate(e._layers)]  # fmt: skip
+        self.h = [hs[:, k * h + lo : k * h + hi] for k in range(e.layers)]
+        self.h_in = [hs[:, (k - 1) * h : k * h] if k else None for k in range(e.layers)]  # GRU input: all units
+        self.h_full = [hs[:, k * h : (k + 1) * h] for k in range(e.layers)]
+        self.c = [c[:, lo:hi] for c in cs] or [None] * e.layers
+        self.h_out = self.h if self.whole else [np.empty((batch, n), DTYPE) for _ in range(e.layers)]
+        g = self.g = np.empty((batch, blocks * n), DTYPE)
+        gi = self.gi = np.empty((batch, blocks * n), DTYPE)  # GRU input side; the table rows of layer 0
+        self.tmp = np.empty((batch, n), DTYPE)
+        if e.cell == "lstm":  # gates i, f, o (pre-halved sigmoids), g
+            self.sig, self.i, self.f, self.o, self.gg = (
+                g[:, : 3 * n],
+                g[:, :n],
+                g[:, n : 2 * n],
+                g[:, 2 * n : 3 * n],
+                g[:, 3 * n :],
+            )
+        elif e.cell == "gru":  # r, z (pre-halved sigmoids), n
+            self.rz, self.r, self.z, self.ghn = g[:, : 2 * n], g[:, :n], g[:, n : 2 * n], g[:, 2 * n :]
+            self.gi_rz, self.gi_n = gi[:, : 2 * n], gi[:, 2 * n :]
+        self.cell = {"rnn": self._rnn, "gru": self._gru, "lstm": self._lstm}[e.cell]
+
+    # ---- cells: g holds the pre-activation (GRU: g = W_hh h + b_hh, gi = the input side) ----
+
+    def _rnn(self, c: np.ndarray | None, h_old: np.ndarray, h_out: np.ndarray) -> None:
+        _tanh(self.g, out=h_out)
+
+    def _lstm(self, c: np.ndarray | None, h_old: np.ndarray, h_out: np.ndarray) -> None:
+        g, sig, tmp = self.g, self.sig, self.tmp
+        _tanh(g, out=g)
+        _multiply(sig, 0.5, out=sig)  # sigmoid(x) = (1 + tanh(x / 2)) / 2; rows were pre-halved
+        _add(sig, 0.5, out=sig)
+        _multiply(c, self.f, out=c)
+        _multiply(self.i, self.gg, out=tmp)
+        _add(c, tmp, out=c)
+        _tanh(c, out=tmp)
+        _multiply(self.o, tmp, out=h_out)
+
+    def _gru(self, c: np.ndarray | None, h_old: np.ndarray, h_out: np.ndarray) -> None:
+        rz, ghn, tmp = self.rz, self.ghn, self.tmp
+        _add(rz, self.gi_rz, out=rz)
+        _tanh(rz, out=rz)
+        _multiply(rz, 0.5, out=rz)
+        _add(rz, 0.5, out=rz)
+        _multiply(ghn, self.r, out=ghn)  # r * (W_hn h + b_hn)
+        _add(ghn, self.gi_n, out=ghn)
+        _tanh(ghn, out=ghn)  # n
+        np.subtract(h_old, ghn, out=tmp)  # h' = n + z * (h - n)
+        _multiply(tmp, self.z, out=tmp)
+        _add(ghn, tmp, out=h_out)
+
+    def layer(self, k: int, ids: int | np.ndarray) -> None:
+        """Step layer k of this part: read the old state (and layer k-1's new h), write h_out[k]."""
+        w_step, w_hh, w_ih, b, b_hh = self.weights[k]
+        g = self.g
+        if self.engine.cell == "gru":
+            _matmul(self.h_full[k], w_hh, out=g)
+            _add(g, b_hh, out=g)
+            if k == 0:
+                self._table_rows(ids)
+            else:
+                _matmul(self.h_in[k], w_ih, out=self.gi)
+                _add(self.gi, b, out=self.gi)
+        else:
+            _matmul(self.src[k], w_step, out=g)
+            if k == 0:
+                _add(g, self._table_rows(ids), out=g)
+            else:
+                _add(g, b, out=g)
+        self.cell(self.c[k], self.h[k], self.h_out[k])
+
+    def _table_rows(self, ids: int | np.ndarray) -> np.ndarray:
+        """Layer 0's input projection for these characters (GRU: into gi)."""
+        if isinstance(ids, int | np.integer):
+            rows = self.table[ids : ids + 1]  # a view: no copy
+            if self.engine.cell != "gru":
+                return rows
+            np.copyto(self.gi, rows)
+            return self.gi
+        return self.table.take(ids, axis=0, out=self.gi)
+
+
+class _Helper:
+    """A second thread for split steps: runs one job at a time while the caller runs another."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._done: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=_helper_loop, args=(self._jobs, self._done), name="charrnn-engine", daemon=True).start()
+
+    def both(self, there: Callable[[], None], here: Callable[[], None]) -> None:
+        self._jobs.put(there)
+        try:
+            here()
+        finally:
+            error = self._done.get()
+        if error is not None:
+            raise error
+
+    def close(self) -> None:
+        self._jobs.put(None)
+
+
+def _helper_loop(jobs: queue.SimpleQueue, done: queue.SimpleQueue) -> None:
+    while (job := jobs.get()) is not None:
+        try:
+            job()
+        except BaseException as e:  # handed to the waiting caller
+            done.put(e)
+        else:
+            done.put(None)
+
+
 class Stepper:
     """State and preallocated buffers for ``batch`` streams stepped together.
 
+    ``split``: compute each layer's two halves of hidden units in two threads (NumPy releases
+    the GIL in its products and large ufuncs; each BLAS call stays single-threaded, and a busy
+    core only makes the two halves run one after the other). Default: for batches of
+    ``SPLIT_MIN_BATCH`` or more on a machine with 2+ cores, where a step is compute-bound.
     ``step`` and ``run`` return a view of an internal logits buffer that the next call
     overwrites; copy it to keep it."""
 
-    def __init__(self, engine: Engine, batch: int = 1, threads: int | None = DEFAULT_THREADS):
+    def __init__(self, engine: Engine, batch: int = 1, threads: int | None = DEFAULT_THREADS,
+                 split: bool | None = None):  # fmt: skip
         if batch < 1:
             raise ValueError("batch must be positive")
         e = self.engine = engine
-        self.batch = b = batch
-        h, g, cell = e.hidden, e.gates, e.cell
+        self.batch = batch
+        h = e.hidden
         # Every layer's h side by side in one buffer [h_0, h_1, ..., h_L-1]: layer l > 0 multiplies
         # the window [h_l-1, h_l] (its input, just written by layer l-1, and its own state) by
         # [W_ih; W_hh] in one product, and no h is ever copied between layers.
-        self._hs = np.zeros((b, e.layers * h), DTYPE)
+        self._hs = np.zeros((batch, e.layers * h), DTYPE)
         self._h = [self._hs[:, k * h : (k + 1) * h] for k in range(e.layers)]  # (B, H) views
-        self._src = [self._hs[:, max(k - 1, 0) * h : (k + 1) * h] if layer.fused else self._h[k]
-                     for k, layer in enumerate(e._layers)]  # fmt: skip
-        self._c = [np.zeros((b, h), DTYPE) for _ in range(e.layers)] if cell == "lstm" else []
-        self._g = np.empty((b, g), DTYPE)
-        self._gi = np.empty((b, g), DTYPE)  # GRU input projection
-        self._tmp = np.empty((b, h), DTYPE)
-        self._logits = np.empty((b, e.vocab_size), DTYPE)
-        # Gate views, sliced once.
-        if cell == "lstm":
-            self._sig, self._i, self._f = self._g[:, : 3 * h], self._g[:, :h], self._g[:, h : 2 * h]
-            self._o, self._gg = self._g[:, 2 * h : 3 * h], self._g[:, 3 * h :]
-        elif cell == "gru":
-            self._rz, self._r, self._z = self._g[:, : 2 * h], self._g[:, :h], self._g[:, h : 2 * h]
-            self._ghn, self._gi_rz, self._gi_n = self._g[:, 2 * h :], self._gi[:, : 2 * h], self._gi[:, 2 * h :]
-        self._cell = {"rnn": self._rnn, "gru": self._gru, "lstm": self._lstm}[cell]
-        self._plan = self._make_plan()
+        self._c = [np.zeros((batch, h), DTYPE) for _ in range(e.layers)] if e.cell == "lstm" else []
+        self._whole = _Part(e, self._hs, self._c, 0, h, batch)
+        self._logits = np.empty((batch, e.vocab_size), DTYPE)
         self._threads = blas_threads(threads)
-        self._h_last = self._h[-1]
+        if split is None:
+            split = batch >= SPLIT_MIN_BATCH and (os.cpu_count() or 1) >= 2
+        self._parts: list[_Part] = []
+        self._helper: _Helper | None = None
+        if split and h >= 2:
+            self._parts = [_Part(e, self._hs, self._c, lo, hi, batch) for lo, hi in ((0, h // 2), (h // 2, h))]
+            self._helper = _Helper()
+            weakref.finalize(self, self._helper.close)
 
     # ---- state ----
 
@@ -275,84 +411,33 @@ class Stepper:
 
     def copy_stream(self, source: Stepper, src: int, dst: int) -> None:
         """Copy stream ``src`` of ``source`` (same engine) into stream ``dst`` of this stepper."""
-        for mine, theirs in zip(self._h + self._c, source._h + source._c, strict=True):
+        for mine, theirs in zip([self._hs, *self._c], [source._hs, *source._c], strict=True):
             mine[dst] = theirs[src]
-
-    # ---- cells: gates already hold the full pre-activation (GRU: _g = W_hh h + b_hh, _gi = input side) ----
-
-    def _rnn(self, c: np.ndarray | None, h_old: np.ndarray, h_out: np.ndarray) -> None:
-        np.tanh(self._g, out=h_out)
-
-    def _lstm(self, c: np.ndarray | None, h_old: np.ndarray, h_out: np.ndarray) -> None:
-        g, sig, tmp = self._g, self._sig, self._tmp
-        _tanh(g, out=g)
-        _multiply(sig, 0.5, out=sig)  # sigmoid(x) = (1 + tanh(x / 2)) / 2; rows were pre-halved
-        _add(sig, 0.5, out=sig)
-        _multiply(c, self._f, out=c)
-        _multiply(self._i, self._gg, out=tmp)
-        _add(c, tmp, out=c)
-        _tanh(c, out=tmp)
-        _multiply(self._o, tmp, out=h_out)
-
-    def _gru(self, c: np.ndarray | None, h_old: np.ndarray, h_out: np.ndarray) -> None:
-        rz, ghn, tmp = self._rz, self._ghn, self._tmp
-        rz += self._gi_rz
-        np.tanh(rz, out=rz)
-        rz *= 0.5
-        rz += 0.5
-        ghn *= self._r  # r * (W_hn h + b_hn)
-        ghn += self._gi_n
-        np.tanh(ghn, out=ghn)  # n
-        np.subtract(h_old, ghn, out=tmp)  # h' = n + z * (h - n)
-        tmp *= self._z
-        np.add(ghn, tmp, out=h_out)
 
     # ---- stepping ----
 
     def _head(self, h: np.ndarray, out: np.ndarray) -> np.ndarray:
-        np.matmul(h, self.engine.head_w, out=out)
-        out += self.engine.head_b
+        _matmul(h, self.engine.head_w, out=out)
+        _add(out, self.engine.head_b, out=out)
         return out
-
-    def _make_plan(self) -> list[tuple]:
-        """Per layer, every operand one step touches, looked up once."""
-        e, plan = self.engine, []
-        for k, layer in enumerate(e._layers):
-            c = self._c[k] if self._c else None
-            if e.cell == "gru":  # (h, W_hh, b_hh, input h or None for the table, W_ih, b_ih)
-                plan.append((self._h[k], layer.w_hh, layer.b_hh, self._h[k - 1] if k else None, layer.w_ih, layer.b))
-            else:  # (what to multiply, by what, bias or None for the table, c, h)
-                plan.append((self._src[k], layer.w_step, layer.b if k else None, c, self._h[k]))
-        return plan
 
     def step(self, ids: int | Sequence[int] | np.ndarray) -> np.ndarray:
         """Feed one character per stream (an int when batch is 1); return logits (B, V)."""
-        e, g = self.engine, self._g
-        if isinstance(ids, int | np.integer):
-            rows = e.table[ids : ids + 1]  # a view: no copy
-        else:
-            rows = e.table.take(np.asarray(ids, dtype=np.intp), axis=0)
+        if not isinstance(ids, int | np.integer):
+            ids = np.asarray(ids, dtype=np.intp)
         with self._threads:
-            if e.cell == "gru":
-                gi = self._gi
-                for h, w_hh, b_hh, x, w_ih, b_ih in self._plan:
-                    _matmul(h, w_hh, out=g)
-                    _add(g, b_hh, out=g)
-                    if x is None:
-                        np.copyto(gi, rows)
-                    else:
-                        _matmul(x, w_ih, out=gi)
-                        _add(gi, b_ih, out=gi)
-                    self._gru(None, h, h)
+            if self._helper is None:
+                layer = self._whole.layer
+                for k in range(self.engine.layers):
+                    layer(k, ids)
             else:
-                cell = self._cell
-                for src, w, b, c, h in self._plan:
-                    _matmul(src, w, out=g)
-                    _add(g, rows if b is None else b, out=g)
-                    cell(c, h, h)
-            _matmul(self._h_last, e.head_w, out=self._logits)
-        _add(self._logits, e.head_b, out=self._logits)
-        return self._logits
+                first, second = self._parts
+                for k in range(self.engine.layers):
+                    self._helper.both(partial(second.layer, k, ids), partial(first.layer, k, ids))
+                    # both halves have read the old h: now publish the new one
+                    np.copyto(first.h[k], first.h_out[k])
+                    np.copyto(second.h[k], second.h_out[k])
+            return self._head(self._h[-1], self._logits)
 
     def run(self, ids: np.ndarray, all_logits: bool = False) -> np.ndarray:
         """Consume ids (B, T) in one call, layer by layer: each layer's input projection for all
@@ -365,7 +450,8 @@ class Stepper:
             return self._run(ids, all_logits)
 
     def _run(self, ids: np.ndarray, all_logits: bool) -> np.ndarray:
-        e, g, gi = self.engine, self._g, self._gi
+        e, part = self.engine, self._whole
+        g, gi = part.g, part.gi
         b, t_len = ids.shape
         h_size, gru = e.hidden, e.cell == "gru"
         x = None  # (B, T, H) outputs of the previous layer
@@ -379,14 +465,14 @@ class Stepper:
             state, c = self._h[k], (self._c[k] if self._c else None)
             h = state
             for t in range(t_len):
-                np.matmul(h, layer.w_hh, out=g)
+                _matmul(h, layer.w_hh, out=g)
                 if gru:
-                    g += layer.b_hh
+                    _add(g, layer.b_hh, out=g)
                     np.copyto(gi, proj[:, t])
                 else:
-                    g += proj[:, t]
+                    _add(g, proj[:, t], out=g)
                 h_out = y[:, t]
-                self._cell(c, h, h_out)
+                part.cell(c, h, h_out)
                 h = h_out
             state[...] = h
             x = y

@@ -449,6 +449,7 @@ def _batch_setup(
     unknown: str,
     replacement: str | None,
     engine: str,
+    stepper: object | None,
 ) -> tuple[list[list[int]], list[np.random.Generator], Stepper | ReferenceBatchStepper]:
     _check_length(length)
     if isinstance(primes, str):
@@ -458,6 +459,8 @@ def _batch_setup(
     if len(primes) != len(seeds) or not primes:
         raise ValueError(f"need one seed per prime (got {len(primes)} primes and {len(seeds)} seeds)")
     ids = [encode_prime(model, p, unknown, replacement).ids for p in primes]
+    if stepper is not None:
+        return ids, [np.random.default_rng(s) for s in seeds], stepper  # type: ignore[return-value]
     if engine == "fast":
         stepper: Stepper | ReferenceBatchStepper = Engine.for_model(model).stepper(len(ids))
     elif engine == "reference":
@@ -476,14 +479,17 @@ def generate_batch(
     unknown: str = "error",
     replacement: str | None = None,
     engine: str = "fast",
+    stepper: object | None = None,
 ) -> Iterator[list[Step]]:
     """Independent streams stepped together: per position, yield one ``Step`` per stream.
 
     Stream i starts from ``primes[i]`` (one prime string is shared by all) and draws with
     ``seeds[i]``; it yields exactly what ``generate(model, primes[i], ..., seed=seeds[i])`` would.
+    ``stepper``: a batched stepper to run the model instead of ``engine``'s (for one with other
+    options, e.g. ``Engine.for_model(model).stepper(n, split=False)``).
     """
     settings = settings or SamplingSettings()
-    ids, rngs, stepper = _batch_setup(model, primes, seeds, length, unknown, replacement, engine)
+    ids, rngs, stepper = _batch_setup(model, primes, seeds, length, unknown, replacement, engine, stepper)
     sampler = _Sampler(settings, rngs, model.vocab.chars)
     logits = stepper.prime(ids)
     for position in range(length):
@@ -504,10 +510,11 @@ def sample_batch(
     unknown: str = "error",
     replacement: str | None = None,
     engine: str = "fast",
+    stepper: object | None = None,
 ) -> list[str]:
     """The texts of ``generate_batch`` (one per stream), drawn without building ``Step`` objects."""
     settings = settings or SamplingSettings()
-    ids, rngs, stepper = _batch_setup(model, primes, seeds, length, unknown, replacement, engine)
+    ids, rngs, stepper = _batch_setup(model, primes, seeds, length, unknown, replacement, engine, stepper)
     sampler = _Sampler(settings, rngs, model.vocab.chars, lean=True)
     chosen_ids = np.empty((length, len(ids)), dtype=np.intp)
     logits = stepper.prime(ids)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -116,6 +119,34 @@ def test_batched_stepping_equals_one_stream_at_a_time(cell: str) -> None:
         one = engine.stepper(1)
         alone = [one.run(np.array([prime]))[0].copy()] + [one.step(int(f[i]))[0].copy() for f in feeds]
         assert np.abs(np.stack(alone) - np.stack([b[i] for b in batched])).max() < 1e-5
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("hidden", [2, 17])
+def test_split_step_equals_the_plain_step(cell: str, hidden: int) -> None:
+    """Two threads, each computing half of every layer's hidden units, give the same logits."""
+    model = random_model(cell, 3, hidden=hidden, embedding=4, vocab=7)
+    engine = Engine(model)
+    plain, split = engine.stepper(5, split=False), engine.stepper(5, split=True)
+    assert split._helper is not None and plain._helper is None
+    primes = [[1, 2], [3], [4, 5, 6], [1, 2], [0]]
+    assert np.array_equal(plain.prime(primes), split.prime(primes))
+    for ids in np.random.default_rng(0).integers(0, 7, (8, 5)):
+        assert np.abs(plain.step(ids) - split.step(ids)).max() < 1e-6
+    assert max_state_diff(plain.get_state(), split.get_state()) < 1e-6
+
+
+def test_split_helper_threads_end_with_their_stepper() -> None:
+    engine = Engine(random_model("lstm", 2, 8, 3, 5))
+    before = threading.active_count()
+    for _ in range(20):
+        engine.stepper(8).step(np.zeros(8, dtype=int))  # batch 8: split by default on 2+ cores
+    gc.collect()
+    for _ in range(100):  # the threads see their stop signal asynchronously
+        if threading.active_count() <= before:
+            break
+        threading.Event().wait(0.01)
+    assert threading.active_count() <= before
 
 
 def test_prime_restarts_from_zero_state() -> None:

@@ -1,0 +1,198 @@
+"""Sampling throughput: the per-character nn.Module loop, the fast engine, and the bare
+matrix-vector products of one step (the floor), side by side in one run.
+
+    python -m benchmarks.sampling [--model DIR ...] [--length 2000 --repeats 5]
+
+For each model (the given directories, else a 2x512 LSTM with random weights, embedding 64,
+vocabulary 65), in chars/s:
+
+  naive     generate(engine="reference"): CharRNN.forward once per character, + sampling
+            (torch's default threads, as the app ran before; naive_torch1 with 1 torch thread)
+  fast      generate() on the engine, one stream, every Step built (what the app consumes)
+  lean      sample() on the engine: the same text, no Step objects
+  floor     only the products one step needs (each layer's W_hh, deeper layers' W_ih, the head),
+            in NumPy, batch 1: the faster of 1 BLAS thread and NumPy's default
+  batch16   generate_batch() with 16 streams (own seeds), every Step built, chars/s in total;
+            batch16_lean is sample_batch(); batch16_nosplit: one thread per step
+
+Extra fields: fast_blas_default (fast with NumPy's own BLAS threading), the two floors, and
+*_paired: the median over repetitions of the ratio within each repetition (a check on the
+ratios of medians when the machine's speed drifts).
+
+The machine's speed drifts, so the measurements alternate, repetition by repetition (their
+order rotating), and the medians are reported; speedup = fast / naive and fraction_of_floor =
+fast / floor are ratios within this one run. Last line: JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from charrnn import CharRNN, SamplingSettings
+from charrnn.engine import DEFAULT_THREADS, Engine, FastStepper, blas_threads
+from charrnn.sampling import generate, generate_batch, sample, sample_batch
+
+VOCAB = list("\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")  # 65
+PRIME = "ROMEO:\n"  # short: the runs time stepping; priming is one call either way
+BATCH = 16
+
+
+def random_model() -> CharRNN:
+    torch.manual_seed(0)
+    return CharRNN(VOCAB, cell="lstm", layers=2, hidden=512, embedding=64).eval()
+
+
+def floor_step(engine: Engine) -> Callable[[], None]:
+    """One step's bare products, batch 1, on preallocated buffers: nothing else."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, engine.hidden)).astype(np.float32)
+    mats = [m for layer in engine._layers for m in (layer.w_ih, layer.w_hh) if m is not None] + [engine.head_w]
+    ops = [(np.ascontiguousarray(m), np.empty((1, m.shape[1]), np.float32)) for m in mats]
+    matmul = np.matmul
+
+    def step() -> None:
+        for w, out in ops:
+            matmul(x, w, out=out)
+
+    return step
+
+
+def chars_per_s(run: Callable[[], object], chars: int) -> float:
+    start = time.perf_counter()
+    run()
+    return chars / (time.perf_counter() - start)
+
+
+def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
+    settings = SamplingSettings(args.temperature, args.top_k, args.top_p)
+    n, n_naive, n_batch = args.length, args.naive_length, args.batch_length
+    kw = {"unknown": "replace"}
+    engine = Engine.for_model(model)
+    floor = floor_step(engine)
+
+    def floor_run(threads: int | None) -> Callable[[], None]:
+        def run() -> None:
+            with blas_threads(threads):
+                for _ in range(n):
+                    floor()
+
+        return run
+
+    def torch_threads(n: int, run: Callable[[], object]) -> Callable[[], object]:
+        def wrapped() -> object:
+            before = torch.get_num_threads()
+            torch.set_num_threads(n)
+            try:
+                return run()
+            finally:
+                torch.set_num_threads(before)
+
+        return wrapped
+
+    def nosplit() -> object:  # generate_batch on a stepper that computes each step in one thread
+        stepper = engine.stepper(BATCH, split=False)
+        return list(generate_batch(model, PRIME, n_batch, settings, list(range(BATCH)), stepper=stepper, **kw))
+
+    def naive() -> object:
+        return list(generate(model, PRIME, n_naive, settings, 1, engine="reference", **kw))
+
+    runs: dict[str, tuple[Callable[[], object], int]] = {
+        "naive": (naive, n_naive),
+        "naive_torch1": (torch_threads(1, naive), n_naive),
+        "fast": (lambda: list(generate(model, PRIME, n, settings, 1, **kw)), n),
+        "lean": (lambda: sample(model, PRIME, n, args.temperature, args.top_k, args.top_p, seed=1, **kw), n),
+        "fast_blas_default": (
+            lambda: list(generate(model, PRIME, n, settings, 1, stepper=FastStepper(model, threads=None), **kw)),
+            n,
+        ),
+        "floor_1thread": (floor_run(1), n),
+        "floor_blas_default": (floor_run(None), n),
+        "batch16": (lambda: list(generate_batch(model, PRIME, n_batch, settings, list(range(BATCH)), **kw)), n_batch),
+        "batch16_lean": (lambda: sample_batch(model, PRIME, n_batch, settings, list(range(BATCH)), **kw), n_batch),
+        "batch16_nosplit": (nosplit, n_batch),
+    }
+    for run, _ in runs.values():  # warm up: engine cache, BLAS thread pool, allocator
+        run()
+    keys = list(runs)
+    samples: dict[str, list[float]] = {key: [] for key in keys}
+    for rep in range(args.repeats):
+        for key in keys[rep % len(keys) :] + keys[: rep % len(keys)]:  # rotate the order
+            run, chars = runs[key]
+            samples[key].append(chars_per_s(run, chars * (BATCH if key.startswith("batch") else 1)))
+    med = {key: statistics.median(v) for key, v in samples.items()}
+    floors = [max(a, b) for a, b in zip(samples["floor_1thread"], samples["floor_blas_default"], strict=True)]
+    floor_best = max(med["floor_1thread"], med["floor_blas_default"])
+
+    def paired(top: str, bottom: list[float]) -> float:
+        return round(statistics.median(a / b for a, b in zip(samples[top], bottom, strict=True)), 3)
+
+    return {
+        "model": name,
+        "cell": model.cell,
+        "layers": model.layers,
+        "hidden": model.hidden,
+        "naive_chars_per_s": round(med["naive"], 1),
+        "fast_chars_per_s": round(med["fast"], 1),
+        "floor_chars_per_s": round(floor_best, 1),
+        "batch16_chars_per_s": round(med["batch16"], 1),
+        "speedup": round(med["fast"] / med["naive"], 2),
+        "fraction_of_floor": round(med["fast"] / floor_best, 3),
+        "batch16_over_fast": round(med["batch16"] / med["fast"], 2),
+        "speedup_paired": paired("fast", samples["naive"]),
+        "fraction_of_floor_paired": paired("fast", floors),
+        "batch16_over_fast_paired": paired("batch16", samples["fast"]),
+        "lean_chars_per_s": round(med["lean"], 1),
+        "batch16_lean_chars_per_s": round(med["batch16_lean"], 1),
+        "batch16_nosplit_chars_per_s": round(med["batch16_nosplit"], 1),
+        "naive_torch1_chars_per_s": round(med["naive_torch1"], 1),
+        "fast_blas_default_chars_per_s": round(med["fast_blas_default"], 1),
+        "floor_1thread_chars_per_s": round(med["floor_1thread"], 1),
+        "floor_blas_default_chars_per_s": round(med["floor_blas_default"], 1),
+        "seconds_for_2000_chars": round(2000 / med["fast"], 3),
+        "repeats": args.repeats,
+        "runs": {key: [round(v, 1) for v in values] for key, values in samples.items()},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.sampling", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--model", action="append", default=[], metavar="DIR", help="model directory (repeatable)")
+    parser.add_argument("--length", type=int, default=500, help="characters per fast / lean / floor run")
+    parser.add_argument("--naive-length", type=int, default=50, help="characters per naive run")
+    parser.add_argument("--batch-length", type=int, default=100, help="characters per stream per batch16 run")
+    parser.add_argument("--repeats", type=int, default=11, help="alternating measurements of each")
+    parser.add_argument("--temperature", type=float, default=0.8)
+    parser.add_argument("--top-k", type=int)
+    parser.add_argument("--top-p", type=float)
+    args = parser.parse_args(argv)
+    models = [(Path(d).name, CharRNN.from_pretrained(d)) for d in args.model] or [("random-lstm-2x512", random_model())]
+    load_before = os.getloadavg()[0]
+    results = [measure(model, name, args) for name, model in models]
+    header = ("model", "cell", "LxH", "naive", "fast", "lean", "floor", "batch16", "b16 lean", "speedup", "of floor",
+              "b16/fast")  # fmt: skip
+    print(" ".join(f"{h:>10}" for h in header))
+    for r in results:
+        row = [r["model"][:18], r["cell"], f"{r['layers']}x{r['hidden']}"]
+        row += [f"{r[k + '_chars_per_s']:,.0f}" for k in ("naive", "fast", "lean", "floor", "batch16", "batch16_lean")]
+        row += [f"{r['speedup']:.1f}x", f"{r['fraction_of_floor']:.2f}", f"{r['batch16_over_fast']:.1f}x"]
+        print(" ".join(f"{c:>10}" for c in row))
+    print(
+        f"chars/s, medians of {args.repeats}; engine BLAS threads {DEFAULT_THREADS}, torch threads "
+        f"{torch.get_num_threads()}, {os.cpu_count()} CPUs, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
+    )
+    print(json.dumps({"results": results}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
