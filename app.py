@@ -162,10 +162,10 @@ def boot(infos: list[ModelInfo]) -> list[str]:
     ss.style_default_prime = info.default_prime if info else ""
     ss.prime = s.prime if s.prime is not None else ss.style_default_prime
     ss.length, ss.temperature, ss.greedy = s.length, s.temperature, s.greedy
-    ss.top_k, ss.top_p, ss.unknown, ss.keep = s.top_k, max(s.top_p, 0.01), s.unknown, s.keep
+    ss.top_k, ss.top_p, ss.unknown, ss.keep = s.top_k, s.top_p, s.unknown, s.keep
     ss.seed = s.seed if s.seed is not None else random_seed()
     ss.tab = TABS[s.tab]
-    ss.alts, ss.preview_t, ss.x_axis, ss.loss_unit, ss.log_steps = 5, 1.5, "step", "nats", True
+    ss.alts, ss.preview_t, ss.x_axis, ss.loss_unit, ss.log_steps = 5, 1.5, "step", "nats", False
     ss.pending = "seed" in st.query_params  # a shared link shows its sample at once
     return notes
 
@@ -263,6 +263,11 @@ def process_hub_request() -> None:
     ss.style = hub.hub_key(hub.parse_repo_id(text))
     ss._infos = ss.get("_infos", []) + hub_infos()
     on_style_change()
+
+
+def continue_stopped() -> None:
+    ss.keep = ss.sample.trace.text
+    ss.pending = True
 
 
 def use_sample_for_score() -> None:
@@ -464,7 +469,7 @@ def settings_panel(model: CharRNN) -> None:
     )
     c4.slider(
         "Top-p",
-        0.01,
+        params.TOP_P_MIN,
         1.0,
         step=0.01,
         key="top_p",
@@ -593,7 +598,15 @@ def show_sample(model: CharRNN, sample: Sample, out) -> None:
         if n:
             facts.append(f"{trace.bits_per_char:.2f} bits/char under the model")
         if sample.status == "stopped":
-            st.warning(f"Stopped after {n:,} of {s.length:,} characters.", icon="⏹")
+            w1, w2 = st.columns([4, 1], vertical_alignment="center")
+            w1.warning(f"Stopped after {n:,} of {s.length:,} characters.", icon="⏹")
+            w2.button(
+                "▶ Continue",
+                on_click=continue_stopped,
+                disabled=n == 0,
+                width="stretch",
+                help="Keep what was drawn and let the model go on to the full length.",
+            )
         if not s.same_sample(current_settings()):
             st.caption("⚠️ The settings have changed since this sample: press **Generate** to apply them.")
         st.caption(" · ".join(facts))
@@ -881,10 +894,10 @@ def download_tab(info: ModelInfo) -> None:
                 key=f"dl_{name}",
                 on_click="ignore",
             )
-            st.caption(f"{path.stat().st_size / 1024:,.1f} KiB")
+            st.caption(format_size(path.stat().st_size))
     source = info.key.removeprefix(hub.HUB_PREFIX) if info.source == "hub" else shown_path(info.path)
     s = current_settings()
-    args = [repr(ss.prime or ""), f"length={s.length}"]
+    args = [repr((ss.prime or "")[-params.PRIME_MAX :]), f"length={s.length}"]
     if s.greedy or s.temperature <= 0:
         args.append("greedy=True")
     else:
@@ -924,6 +937,10 @@ def download_tab(info: ModelInfo) -> None:
     if card is not None:
         with st.expander("📄 Model card", expanded=False):
             st.markdown(strip_front_matter(card.read_text(encoding="utf-8", errors="replace")))
+
+
+def format_size(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 1024:.1f} KiB"
 
 
 def shown_path(path: Path) -> str:

@@ -32,7 +32,7 @@ def distribution_spec(frame: pd.DataFrame, series: Sequence[str], title: str) ->
         "title": title,
         "data": {"values": _records(frame)},
         "mark": {"type": "bar", "tooltip": True},
-        "height": 260,
+        "height": 300,
         "encoding": {
             "x": {
                 "field": "char",
@@ -87,7 +87,10 @@ def temperature_spec(frame: pd.DataFrame, marks: dict[str, float], title: str) -
                     "x": {
                         "field": "temperature",
                         "type": "quantitative",
-                        "scale": {"type": "log"},
+                        "scale": {
+                            "type": "log",
+                            "domain": [float(frame["temperature"].min()), float(frame["temperature"].max())],
+                        },
                         "title": "temperature (log scale)",
                     },
                     "y": {"field": "probability", "type": "quantitative", "axis": {"format": "%"}},
@@ -117,7 +120,7 @@ def temperature_spec(frame: pd.DataFrame, marks: dict[str, float], title: str) -
 
 
 def loss_spec(frame: pd.DataFrame, x: str, unit: str, log_x: bool, marker: float | None) -> Spec:
-    """Train and validation loss against ``x`` (step or epoch), with a red rule at ``marker``."""
+    """Train and validation loss against ``x`` (step or epoch), with a dashed rule at ``marker``."""
     data = frame.dropna(subset=[x]) if not frame.empty else frame
     layers: list[Spec] = [
         {
@@ -127,14 +130,15 @@ def loss_spec(frame: pd.DataFrame, x: str, unit: str, log_x: bool, marker: float
                 "x": {
                     "field": x,
                     "type": "quantitative",
-                    "title": x,
-                    "scale": {"type": "symlog" if log_x else "linear"},
+                    "title": x + (" (log scale)" if log_x else ""),
+                    "scale": {"type": "symlog", "constant": 10} if log_x else {"type": "linear"},
                 },
                 "y": {"field": unit, "type": "quantitative", "title": f"{unit}/char", "scale": {"zero": False}},
                 "color": {
                     "field": "split",
                     "type": "nominal",
                     "sort": ["train", "validation"],
+                    "scale": {"domain": ["train", "validation"], "range": ["#94a3b8", "#c2410c"]},
                     "legend": {"orient": "top", "title": None},
                 },
                 "tooltip": [
@@ -150,7 +154,7 @@ def loss_spec(frame: pd.DataFrame, x: str, unit: str, log_x: bool, marker: float
         layers.append(
             {
                 "data": {"values": [{x: marker}]},
-                "mark": {"type": "rule", "color": "#dc2626", "strokeDash": [4, 3]},
+                "mark": {"type": "rule", "color": "#111827", "strokeDash": [4, 3]},
                 "encoding": {"x": {"field": x, "type": "quantitative"}},
             }
         )

@@ -16,6 +16,7 @@ from playground import catalog, hub
 LENGTH_MIN, LENGTH_MAX, LENGTH_DEFAULT = 1, 5_000, 500
 TEMPERATURE_MIN, TEMPERATURE_MAX, TEMPERATURE_DEFAULT = 0.01, 3.0, 0.8
 TOP_K_MAX = 100_000  # the page clamps further, to the model's vocabulary
+TOP_P_MIN = 0.01
 SEED_MAX = 2**32 - 1
 PRIME_MAX = 1_000  # characters of prime the model reads: the last ones (an RNN forgets earlier ones)
 POLICY_DEFAULT = "replace"
@@ -162,6 +163,9 @@ def parse_query(query: Mapping[str, str | list[str]]) -> tuple[Settings, list[st
             notes.append(f"Top-p {_shown(q['p'])} is not a number in (0, 1]: top-p is off.")
         elif top_p > 1:
             notes.append(f"Top-p {top_p:g} is above 1: top-p is off.")
+        elif top_p < TOP_P_MIN:
+            notes.append(f"Top-p {top_p:g} is below {TOP_P_MIN:g}: using {TOP_P_MIN:g}.")
+            s = replace(s, top_p=TOP_P_MIN)
         else:
             s = replace(s, top_p=round(top_p, 4))
 

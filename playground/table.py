@@ -108,7 +108,7 @@ def score_table(
             "char": [visible(c) for c in chars],
             "surprise": bits,
             "p": prob,
-            "rank": rank,
+            "rank": pd.array([None if r == 0 else int(r) for r in rank], dtype="Int64"),
             "model expected": list(expected),
         }
     )

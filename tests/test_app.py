@@ -200,6 +200,11 @@ def test_a_stopped_generation_keeps_what_was_drawn(run_app, tiny_models_root: Pa
     ok(at.run())
     assert "Stopped after 37 of 500 characters" in texts(at.warning)
     assert len(at.dataframe[0].value) == 37 and current(at).status == "stopped"
+    drawn = current(at).trace.text
+    button(at, "Continue").click()
+    ok(at.run())
+    assert current(at).status == "done" and len(current(at).trace) == 500
+    assert current(at).trace.text.startswith(drawn) and at.query_params["keep"] == drawn
 
 
 # ---------------------------------------------------------------- score mode, timeline, downloads

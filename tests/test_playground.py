@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from charrnn import CharRNN, SamplingSettings, UnknownCharactersError, generate
@@ -223,6 +223,7 @@ def test_defaults_and_full_round_trip() -> None:
         ({"k": "-3"}, lambda s: s.top_k == 0, "top-k is off"),
         ({"p": "0"}, lambda s: s.top_p == 1.0, "top-p is off"),
         ({"p": "1.5"}, lambda s: s.top_p == 1.0, "above 1"),
+        ({"p": "1e-5"}, lambda s: s.top_p == params.TOP_P_MIN, "below"),
         ({"seed": "-1"}, lambda s: s.seed is None, "new seed"),
         ({"seed": "x"}, lambda s: s.seed is None, "new seed"),
         ({"unknown": "explode"}, lambda s: s.unknown == params.POLICY_DEFAULT, "policy"),
@@ -274,6 +275,8 @@ query_values = st.one_of(
         query_values,
     )
 )
+@example({"temp": "1e-10"})
+@example({"p": "1e-5"})
 def test_any_query_gives_settings_in_bounds(query: dict) -> None:
     s, _ = params.parse_query(query)
     assert params.LENGTH_MIN <= s.length <= params.LENGTH_MAX

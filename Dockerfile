@@ -1,0 +1,48 @@
+# Char-RNN Playground: the Streamlit app on CPU, for Hugging Face Spaces (Docker SDK) or any host.
+#
+#   docker build -t charrnn-playground .
+#   docker run --rm -p 8501:8501 charrnn-playground            # then open http://localhost:8501
+#
+# The models in models/ are baked into the image; mount another folder over them with
+#   docker run --rm -p 8501:8501 -v "$PWD/models:/home/user/app/models:ro" charrnn-playground
+# See docs/DEPLOY.md.
+
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+
+# Spaces run containers as uid 1000; this image does too, on every host.
+RUN useradd --create-home --uid 1000 --shell /usr/sbin/nologin user
+
+WORKDIR /home/user/app
+
+# CPU-only PyTorch first, from PyTorch's CPU index (no CUDA libraries: ~200 MB instead of several GB),
+# then the rest of the runtime, which finds torch already satisfied. A layer of its own, so that
+# code and model changes rebuild in seconds.
+COPY --chown=user:user requirements.txt ./
+RUN pip install --index-url https://download.pytorch.org/whl/cpu "torch>=2.4,<3" \
+ && pip install -r requirements.txt
+
+USER user
+ENV HOME=/home/user \
+    PATH=/home/user/.local/bin:$PATH \
+    HF_HOME=/home/user/.cache/huggingface \
+    HF_HUB_DISABLE_TELEMETRY=1 \
+    STREAMLIT_SERVER_HEADLESS=true \
+    STREAMLIT_BROWSER_GATHER_USAGE_STATS=false \
+    CHARRNN_MODELS_DIR=/home/user/app/models
+
+# The app, its .streamlit/config.toml (theme, file watcher off) and the shipped models, owned by
+# the user (model files may be 0600 in the build context).
+COPY --chown=user:user . .
+
+EXPOSE 8501
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["python", "-c", "import sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4); sys.exit(0 if r.read() == b'ok' else 1)"]
+
+CMD ["streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0", "--server.headless=true"]
