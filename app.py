@@ -18,7 +18,7 @@ import streamlit as st
 
 from charrnn import UNKNOWN_POLICIES, CharRNN, CheckpointError, UnknownCharactersError, sample
 from charrnn.history import load_history
-from playground import catalog, charts, generation, html, hub, params, scoring, table, timeline
+from playground import catalog, charts, generation, html, hub, params, scoring, snippets, table, timeline
 from playground.catalog import ModelInfo
 from playground.params import Settings
 from playground.trace import Sample, Trace
@@ -34,26 +34,12 @@ TABS = {
 TAB_NAMES = {label: name for name, label in TABS.items()}
 # Widgets inside tabs keep their values while another tab is open (Streamlit forgets a widget's
 # state in a run that does not draw it, unless the value is written back each run).
+# fmt: off
 KEPT_WIDGETS = (
-    "prime",
-    "length",
-    "temperature",
-    "greedy",
-    "top_k",
-    "top_p",
-    "seed",
-    "unknown",
-    "alts",
-    "pos",
-    "preview_t",
-    "score_text",
-    "x_axis",
-    "log_steps",
-    "loss_unit",
-    "timeline_point",
-    "hub_repo",
-    "branch_char",
+    "prime", "length", "temperature", "greedy", "top_k", "top_p", "seed", "unknown", "alts", "pos", "preview_t",
+    "score_text", "x_axis", "log_steps", "loss_unit", "timeline_point", "hub_repo", "branch_char", "dist_all",
 )
+# fmt: on
 POLICY_HELP = {
     "replace": "replace them by a space (or the model's first character)",
     "skip": "skip them",
@@ -166,6 +152,7 @@ def boot(infos: list[ModelInfo]) -> list[str]:
     ss.seed = s.seed if s.seed is not None else random_seed()
     ss.tab = TABS[s.tab]
     ss.alts, ss.preview_t, ss.x_axis, ss.loss_unit, ss.log_steps = 5, 1.5, "step", "nats", False
+    ss.dist_all = False
     ss.pending = "seed" in st.query_params  # a shared link shows its sample at once
     return notes
 
@@ -381,10 +368,6 @@ def column_config(vocab_size: int, k: int, temperature_label: str) -> dict:
     return config
 
 
-def temperature_label(s: Settings) -> str:
-    return "greedy" if s.greedy or s.temperature <= 0 else f"T={s.temperature:g}"
-
-
 def read_prime(model: CharRNN) -> generation.Prime | UnknownCharactersError:
     try:
         return generation.prepare_prime(model, ss.prime, ss.unknown)
@@ -590,7 +573,7 @@ def show_sample(model: CharRNN, sample: Sample, out) -> None:
         ss.pos = row  # a row picked in the table chooses the position to inspect
     ss._table_row = row
     with out.container():
-        facts = [f"{n:,} characters", f"seed {s.seed}", temperature_label(s)]
+        facts = [f"{n:,} characters", f"seed {s.seed}", snippets.temperature_label(s)]
         if sample.first_s is not None:
             facts.append(f"first character after {sample.first_s:.2f} s")
         if sample.total_s and n:
@@ -618,6 +601,10 @@ def show_sample(model: CharRNN, sample: Sample, out) -> None:
                 trace.chars, trace.prob, trace.prob_raw, trace.rank, prefix, selected, kept=len(s.keep)
             )
         )
+        st.caption(
+            "Hover a character for its probability and rank; select a row of the table below, or a "
+            "position, to see its whole distribution and branch from it."
+        )
         with st.expander("Plain text, to copy or download"):
             st.code(sample.prime_text + trace.text, language=None, wrap_lines=True)
             st.download_button(
@@ -631,7 +618,7 @@ def show_sample(model: CharRNN, sample: Sample, out) -> None:
         return
     st.subheader("Probability table", help="One row per generated character. Select a row to inspect it below.")
     k = st.segmented_control("Alternatives per row", [3, 5, 10], key="alts") or 5
-    label = temperature_label(s).replace("greedy", "T=1")
+    label = snippets.temperature_label(s).replace("greedy", "T=1")
     cache_key = (id(sample), k)
     if ss.get("table_cache", (None,))[0] != cache_key:
         ss.table_cache = (cache_key, table.probability_table(trace, sample.vocab, k, label))
@@ -691,7 +678,7 @@ def inspector(model: CharRNN, sample: Sample) -> None:
             key="branch_char",
             format_func=lambda i: (
                 f"{table.visible(sample.vocab[i])}   {table.percent(float(raw[i]))} model · "
-                f"{table.percent(float(tempered_probs[i]))} {temperature_label(s)}"
+                f"{table.percent(float(tempered_probs[i]))} {snippets.temperature_label(s)}"
             ),
             help="Listed from the model's favourite down.",
         )
@@ -719,6 +706,7 @@ def inspector(model: CharRNN, sample: Sample) -> None:
             key="preview_t",
             help="Drag it and watch the distribution on the right sharpen (low) or flatten (high).",
         )
+        st.toggle(f"Chart all {len(sample.vocab)} characters", key="dist_all")
     with right:
         series = {"model (T=1)": raw}
         if not (s.greedy or s.temperature == 1):
@@ -726,8 +714,13 @@ def inspector(model: CharRNN, sample: Sample) -> None:
         if sampling.top_k or sampling.top_p or s.greedy:
             series["drawn from (top-k/top-p)" if not s.greedy else "greedy"] = final
         series[f"what if T={preview:g}"] = generation.tempered(raw, preview)
-        frame = table.distribution_frame(sample.vocab, series, chosen, limit=24)
-        title = "Its whole distribution (the 24 likeliest characters)"
+        limit = None if ss.get("dist_all") else 24
+        frame = table.distribution_frame(sample.vocab, series, chosen, limit=limit)
+        title = (
+            f"Its distribution over all {len(sample.vocab)} characters"
+            if limit is None
+            else ("Its distribution (the 24 likeliest characters)")
+        )
         st.vega_lite_chart(charts.distribution_spec(frame, list(series), title), width="stretch")
         marks = {f"what if {preview:g}": preview}
         if not s.greedy and s.temperature > 0:
@@ -894,28 +887,10 @@ def download_tab(info: ModelInfo) -> None:
                 key=f"dl_{name}",
                 on_click="ignore",
             )
-            st.caption(format_size(path.stat().st_size))
+            st.caption(snippets.format_size(path.stat().st_size))
     source = info.key.removeprefix(hub.HUB_PREFIX) if info.source == "hub" else shown_path(info.path)
-    s = current_settings()
-    args = [repr((ss.prime or "")[-params.PRIME_MAX :]), f"length={s.length}"]
-    if s.greedy or s.temperature <= 0:
-        args.append("greedy=True")
-    else:
-        args.append(f"temperature={s.temperature:g}")
-        if s.top_k:
-            args.append(f"top_k={s.top_k}")
-        if s.top_p < 1:
-            args.append(f"top_p={s.top_p:g}")
-        args.append(f"seed={s.seed}")
-    if s.unknown != "error":
-        args.append(f"unknown={s.unknown!r}")
     st.markdown("#### Use it in Python")
-    st.code(
-        "from charrnn import CharRNN, sample\n\n"
-        f"model = CharRNN.from_pretrained({source!r})  # a folder, or a Hub repo id\n"
-        f"print(sample(model, {', '.join(args)}))",
-        language="python",
-    )
+    st.code(snippets.python_snippet(source, current_settings()), language="python")
     st.caption(
         "With the settings of the Generate tab (without kept characters), this prints the same text as the page."
     )
@@ -936,11 +911,7 @@ def download_tab(info: ModelInfo) -> None:
     card = info.file(catalog.CARD_FILE)
     if card is not None:
         with st.expander("📄 Model card", expanded=False):
-            st.markdown(strip_front_matter(card.read_text(encoding="utf-8", errors="replace")))
-
-
-def format_size(size: int) -> str:
-    return f"{size / 2**20:.1f} MiB" if size >= 2**20 else f"{size / 1024:.1f} KiB"
+            st.markdown(snippets.strip_front_matter(card.read_text(encoding="utf-8", errors="replace")))
 
 
 def shown_path(path: Path) -> str:
@@ -948,14 +919,6 @@ def shown_path(path: Path) -> str:
         return str(path.resolve().relative_to(APP_DIR))
     except ValueError:
         return str(path)
-
-
-def strip_front_matter(text: str) -> str:
-    if text.startswith("---"):
-        end = text.find("\n---", 3)
-        if end != -1:
-            return text[end + 4 :].lstrip("\n")
-    return text
 
 
 # ---------------------------------------------------------------- no models

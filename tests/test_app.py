@@ -182,8 +182,11 @@ def test_selecting_a_table_row_inspects_that_position(run_app, tiny_models_root:
     ok(at.run())
     assert at.number_input(key="pos").value == 4 and "Position **4**" in texts(at.markdown)
     at.slider(key="preview_t").set_value(2.5)
+    at.toggle(key="dist_all").set_value(True)
+    at.segmented_control(key="alts").set_value(10)
     assert ok(at.run())
     assert len(at.get("vega_lite_chart")) == 2  # the distribution and the temperature curves
+    assert "#10" in at.dataframe[0].value.columns and len(at.dataframe[0].value) == 25
 
 
 def test_a_stopped_generation_keeps_what_was_drawn(run_app, tiny_models_root: Path) -> None:
@@ -211,8 +214,12 @@ def test_a_stopped_generation_keeps_what_was_drawn(run_app, tiny_models_root: Pa
 
 
 def test_score_mode(run_app, tiny_models_root: Path) -> None:
-    at = open_tab(run_app(tiny_models_root, {"style": "tiny-lstm"}), "score")
+    at = open_tab(run_app(tiny_models_root, {"style": "tiny-lstm", "seed": "9", "len": "60"}), "score")
     assert "Paste a text" in texts(at.info)
+    button(at, "Use the last sample").click()
+    ok(at.run())
+    assert at.text_area(key="score_text").value == "To" + current(at).trace.text
+    assert {m.label: m.value for m in at.metric}["characters scored"] == "61"
     text = "To be, or not to be, that is the question"
     at.text_area(key="score_text").set_value(text)
     ok(at.run())
@@ -246,6 +253,10 @@ def test_training_timeline(run_app, tiny_models_root: Path) -> None:
     button(at, "▶").click()
     ok(at.run())
     assert {m.label: m.value for m in at.metric}["step"] == "60"
+    button(at, "◀").click()
+    at.toggle(key="log_steps").set_value(True)
+    ok(at.run())
+    assert {m.label: m.value for m in at.metric}["step"] == "30"
     at.segmented_control(key="x_axis").set_value("epoch")
     at.segmented_control(key="loss_unit").set_value("bits")
     assert ok(at.run())

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from charrnn import CharRNN, SamplingSettings, UnknownCharactersError, generate
 from charrnn.metrics import surprisal_nats
 from charrnn.sampling import encode_prime
-from playground import catalog, charts, generation, html, hub, params, scoring, table, timeline
+from playground import catalog, charts, generation, html, hub, params, scoring, snippets, table, timeline
 from playground.params import Settings
 from playground.trace import Trace
 
@@ -508,3 +508,32 @@ def test_chart_specs_are_plain_json(trace: Trace, tiny_model: CharRNN, tiny_mode
     for spec in specs:
         text = json.dumps(spec, allow_nan=False)
         assert "NaN" not in text
+
+
+# ---------------------------------------------------------------- snippets
+
+
+def test_the_python_snippet_prints_the_same_sample(tiny_models_root: Path, capsys: pytest.CaptureFixture) -> None:
+    path = str(tiny_models_root / "tiny-lstm")
+    for s in (
+        Settings(prime="To", length=40, temperature=1.1, top_k=7, top_p=0.9, seed=3, unknown="skip"),
+        Settings(prime="Tö", length=30, greedy=True, unknown="replace"),
+    ):
+        code = snippets.python_snippet(path, s)
+        exec(compile(code, "<snippet>", "exec"), {})
+        printed = capsys.readouterr().out.rstrip("\n")
+        tiny = CharRNN.from_pretrained(path)
+        prime = generation.prepare_prime(tiny, s.prime, s.unknown)
+        expected = "".join(
+            step.char for step in generation.stream(tiny, prime, s.length, s.sampling(len(tiny.vocab)), s.seed)
+        )
+        assert printed == expected
+
+
+def test_small_texts() -> None:
+    assert snippets.temperature_label(Settings(temperature=0.75)) == "T=0.75"
+    assert snippets.temperature_label(Settings(greedy=True)) == "greedy"
+    assert snippets.format_size(2048) == "2.0 KiB" and snippets.format_size(13_290_916) == "12.7 MiB"
+    card = "---\nlicense: mit\ntags: [x]\n---\n\n# shakespeare\n\ntext\n"
+    assert snippets.strip_front_matter(card) == "# shakespeare\n\ntext\n"
+    assert snippets.strip_front_matter("# plain\n") == "# plain\n"
