@@ -8,13 +8,18 @@ What makes it fast (each choice measured on a 2-core CPU; see ``benchmarks/sampl
 * The first layer's input is one character, so its input projection (embedding, ``W_ih`` and
   both biases) is precomputed per vocabulary entry: a row lookup instead of a product.
 * In every deeper RNN/LSTM layer ``W_ih`` and ``W_hh`` are fused into one ``[W_ih; W_hh]``
-  matrix applied to a buffer that holds ``[x, h]`` side by side: one product per layer.
+  matrix, applied to the window ``[h_l-1, h_l]`` of one buffer that holds every layer's h side
+  by side: one product per layer, and no copies between layers.
 * LSTM gates are reordered to (i, f, o, g) and the sigmoid rows (GRU: r, z) are pre-scaled by
   1/2, so all sigmoids and tanhs of a layer are one ``tanh`` call
   (sigmoid(x) = (1 + tanh(x / 2)) / 2; scaling by 1/2 is exact in binary floating point).
-* NumPy (OpenBLAS) rather than torch for the products: for these shapes ``torch.mv`` and
-  ``torch.mm`` measured 3-4x slower per call, and tiny NumPy ufuncs cost well under a
+* NumPy (OpenBLAS) rather than torch for the products: for these shapes torch's ``mv``,
+  ``mm`` and ``linear`` measured 1.5-4x slower per call, and small NumPy ufuncs cost about a
   microsecond of dispatch where torch ops cost several.
+* BLAS runs single-threaded (``blas_threads``): at batch 1 a step is memory-bound and a
+  second BLAS thread on a busy 2-core machine made products 10-30x slower. A batch can
+  instead split each layer's hidden units over two Python threads (``Stepper(split=True)``),
+  which degrades gracefully when the other core is busy.
 * The prime is consumed in one call, layer by layer: one matrix product gives a layer's input
   projection for the whole prime, then only ``W_hh`` runs per character.
 
@@ -24,7 +29,6 @@ Dropout is never applied: this is the inference (eval-mode) function of the mode
 from __future__ import annotations
 
 import ctypes
-import os
 import queue
 import threading
 import weakref
@@ -42,7 +46,6 @@ from charrnn.model import CharRNN
 DTYPE = np.float32
 _matmul, _add, _multiply, _tanh = np.matmul, np.add, np.multiply, np.tanh
 DEFAULT_THREADS = 1  # BLAS threads while the engine computes; see blas_threads
-SPLIT_MIN_BATCH = 4  # batches this large step each layer's halves in two threads; see Stepper
 
 
 # ---- BLAS thread count ----
@@ -126,7 +129,7 @@ class _Layer:
     w_step: np.ndarray  # what one step multiplies: w_hh (layer 0, GRU) or [w_ih; w_hh] (In + H, G)
     b: np.ndarray  # (G,) bias added after the input projection (RNN/LSTM: b_ih + b_hh; GRU: b_ih)
     b_hh: np.ndarray | None  # GRU only: (G,) hidden bias (it sits inside r * (W_hn h + b_hn))
-    fused: bool  # w_step is [w_ih; w_hh] and the step input buffer is [x, h]
+    fused: bool  # w_step is [w_ih; w_hh], applied to the window [h_l-1, h_l]
 
 
 def _gate_layout(cell: str, hidden: int) -> tuple[np.ndarray, np.ndarray]:
@@ -180,6 +183,23 @@ class Engine:
                 self._layers.append(_Layer(fused[: self.hidden], fused[self.hidden :], fused, f32(b), None, True))
         self.head_w = f32(p["head.weight"].T)  # (H, V)
         self.head_b = f32(p["head.bias"])
+        self._part_weights: dict[tuple[int, int], tuple] = {}  # (lo, hi) -> (table, per-layer weights)
+
+    def part_weights(self, lo: int, hi: int) -> tuple:
+        """The table and every layer's (w_step, w_hh, w_ih, b, b_hh), restricted to the gate
+        columns of hidden units [lo, hi) (contiguous copies, made once per engine)."""
+        if (lo, hi) == (0, self.hidden):
+            return self.table, [(x.w_step, x.w_hh, x.w_ih, x.b, x.b_hh) for x in self._layers]
+        if (lo, hi) not in self._part_weights:
+            h = self.hidden
+            cols = np.concatenate([np.arange(k * h + lo, k * h + hi) for k in range(self.gates // h)])
+
+            def take(a: np.ndarray | None) -> np.ndarray | None:
+                return None if a is None else np.ascontiguousarray(a[..., cols])
+
+            layers = [tuple(take(a) for a in (x.w_step, x.w_hh, x.w_ih, x.b, x.b_hh)) for x in self._layers]
+            self._part_weights[(lo, hi)] = (take(self.table), layers)
+        return self._part_weights[(lo, hi)]
 
     # ---- construction, cached per model ----
 
@@ -198,7 +218,7 @@ class Engine:
             cls._cache[model] = (key, engine)
         return engine
 
-    def stepper(self, batch: int = 1, threads: int | None = DEFAULT_THREADS, split: bool | None = None) -> Stepper:
+    def stepper(self, batch: int = 1, threads: int | None = DEFAULT_THREADS, split: bool = False) -> Stepper:
         """Buffers and state for ``batch`` streams; BLAS runs on ``threads`` threads while it
         computes (``None``: NumPy's setting); ``split``: see ``Stepper``."""
         return Stepper(self, batch, threads, split)
@@ -208,7 +228,7 @@ class Engine:
         state after the last character, as NumPy arrays shaped like the module's
         ((layers, B, H), or a pair of them for an LSTM)."""
         ids = np.asarray(ids, dtype=np.intp)
-        stepper = Stepper(self, ids.shape[0])
+        stepper = Stepper(self, ids.shape[0], split=False)
         if state is not None:
             stepper.set_state(state)
         logits = stepper.run(ids, all_logits=True)
@@ -233,14 +253,7 @@ class _Part:
         h, n = e.hidden, hi - lo
         blocks = e.gates // h
         self.whole = lo == 0 and hi == h
-        cols = None if self.whole else np.concatenate([np.arange(k * h + lo, k * h + hi) for k in range(blocks)])
-
-        def take(a: np.ndarray | None) -> np.ndarray | None:
-            return a if a is None or cols is None else np.ascontiguousarray(a[..., cols])
-
-        self.table = take(e.table)
-        # per layer: (w_step, w_hh, w_ih, b, b_hh) restricted to this part's gate columns
-        self.weights = [tuple(take(a) for a in (x.w_step, x.w_hh, x.w_ih, x.b, x.b_hh)) for x in e._layers]
+        self.table, self.weights = e.part_weights(lo, hi)  # per layer: (w_step, w_hh, w_ih, b, b_hh)
         self.src = [hs[:, max(k - 1, 0) * h : (k + 1) * h] if x.fused else hs[:, k * h : (k + 1) * h]
                     for k, x in enumerate(e._layers)]  # fmt: skip
         self.h = [hs[:, k * h + lo : k * h + hi] for k in range(e.layers)]
@@ -358,15 +371,19 @@ def _helper_loop(jobs: queue.SimpleQueue, done: queue.SimpleQueue) -> None:
 class Stepper:
     """State and preallocated buffers for ``batch`` streams stepped together.
 
-    ``split``: compute each layer's two halves of hidden units in two threads (NumPy releases
-    the GIL in its products and large ufuncs; each BLAS call stays single-threaded, and a busy
-    core only makes the two halves run one after the other). Default: for batches of
-    ``SPLIT_MIN_BATCH`` or more on a machine with 2+ cores, where a step is compute-bound.
+    ``split=True`` computes each layer's two halves of hidden units in two threads (NumPy
+    releases the GIL in its products and large ufuncs; each BLAS call stays single-threaded, so
+    a busy core only makes the halves run one after the other instead of spinning). For a
+    batch, whose step is compute-bound, that measured 1.6x faster while the second core was
+    idle and about 20% slower while training kept it busy (benchmarks/sampling.py: batch16 and
+    batch16_split), which is this machine's usual state: off by default. Splitting changes the
+    blocking of the products, so logits differ from the unsplit step by float rounding.
+
     ``step`` and ``run`` return a view of an internal logits buffer that the next call
     overwrites; copy it to keep it."""
 
     def __init__(self, engine: Engine, batch: int = 1, threads: int | None = DEFAULT_THREADS,
-                 split: bool | None = None):  # fmt: skip
+                 split: bool = False):  # fmt: skip
         if batch < 1:
             raise ValueError("batch must be positive")
         e = self.engine = engine
@@ -381,8 +398,6 @@ class Stepper:
         self._whole = _Part(e, self._hs, self._c, 0, h, batch)
         self._logits = np.empty((batch, e.vocab_size), DTYPE)
         self._threads = blas_threads(threads)
-        if split is None:
-            split = batch >= SPLIT_MIN_BATCH and (os.cpu_count() or 1) >= 2
         self._parts: list[_Part] = []
         self._helper: _Helper | None = None
         if split and h >= 2:

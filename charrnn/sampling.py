@@ -484,7 +484,9 @@ def generate_batch(
     """Independent streams stepped together: per position, yield one ``Step`` per stream.
 
     Stream i starts from ``primes[i]`` (one prime string is shared by all) and draws with
-    ``seeds[i]``; it yields exactly what ``generate(model, primes[i], ..., seed=seeds[i])`` would.
+    ``seeds[i]``; it yields what ``generate(model, primes[i], ..., seed=seeds[i])`` would (the
+    same procedure; batched products round differently, by ~1e-7 in the logits, so a draw that
+    lands that close to a boundary between two characters could go the other way).
     ``stepper``: a batched stepper to run the model instead of ``engine``'s (for one with other
     options, e.g. ``Engine.for_model(model).stepper(n, split=False)``).
     """

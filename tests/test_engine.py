@@ -140,7 +140,7 @@ def test_split_helper_threads_end_with_their_stepper() -> None:
     engine = Engine(random_model("lstm", 2, 8, 3, 5))
     before = threading.active_count()
     for _ in range(20):
-        engine.stepper(8).step(np.zeros(8, dtype=int))  # batch 8: split by default on 2+ cores
+        engine.stepper(8, split=True).step(np.zeros(8, dtype=int))
     gc.collect()
     for _ in range(100):  # the threads see their stop signal asynchronously
         if threading.active_count() <= before:

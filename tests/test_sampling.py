@@ -118,8 +118,8 @@ def test_batch_equals_one_stream_at_a_time(cell: str) -> None:
         assert np.allclose(batched[-1][i].probs, alone[-1].probs, atol=1e-5)
         assert batched[5][i].rank == alone[5].rank
     assert sample_batch(model, primes, 80, settings, seeds, engine="reference") == lean
-    one_thread = engine_module.Engine.for_model(model).stepper(len(primes), split=False)
-    assert sample_batch(model, primes, 80, settings, seeds, stepper=one_thread) == lean
+    two_threads = engine_module.Engine.for_model(model).stepper(len(primes), split=True)
+    assert sample_batch(model, primes, 80, settings, seeds, stepper=two_threads) == lean
 
 
 def test_batch_with_one_prime_and_many_seeds(tiny_model: CharRNN) -> None:
