@@ -8,6 +8,7 @@ from pathlib import Path
 from playground.catalog import CONFIG_FILE, MODEL_FILES, WEIGHTS_FILE
 
 HUB_PREFIX = "hf:"
+MAX_DOWNLOAD_BYTES = 256 * 2**20  # a char-rnn is a few MB; refuse to fill the disk for a stranger's repo
 _URL_PREFIX = re.compile(r"^https?://(www\.)?(huggingface\.co|hf\.co)/", re.IGNORECASE)
 _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?")
 
@@ -62,6 +63,7 @@ def download(repo_id: str, cache_dir: str | Path | None = None, revision: str | 
     )
 
     repo_id = parse_repo_id(repo_id)
+    _check_size(repo_id, revision)
     try:
         path = Path(
             snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, allow_patterns=list(MODEL_FILES))
@@ -87,3 +89,20 @@ def download(repo_id: str, cache_dir: str | Path | None = None, revision: str | 
         if not (path / required).is_file():
             raise HubError(f"{repo_id} is not a charrnn model: it has no {required}")
     return path
+
+
+def _check_size(repo_id: str, revision: str | None) -> None:
+    """Refuse a repo whose model files add up to more than MAX_DOWNLOAD_BYTES (when the Hub says;
+    offline or on any error, the download itself decides)."""
+    from huggingface_hub import HfApi
+
+    try:
+        info = HfApi().model_info(repo_id, revision=revision, files_metadata=True, timeout=10)
+    except Exception:
+        return
+    total = sum(s.size or 0 for s in info.siblings or [] if s.rfilename in MODEL_FILES)
+    if total > MAX_DOWNLOAD_BYTES:
+        raise HubError(
+            f"{repo_id} holds {total / 2**20:,.0f} MB of model files: too large for a char-rnn "
+            f"(the limit is {MAX_DOWNLOAD_BYTES / 2**20:,.0f} MB)"
+        )

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from test_publish import running_fake_hub
 
 from charrnn import CharRNN, SamplingSettings, UnknownCharactersError, generate
 from charrnn.metrics import surprisal_nats
@@ -182,6 +183,25 @@ def test_repo_ids_are_parsed(text: str, repo: str) -> None:
 def test_repo_ids_that_could_name_paths_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         hub.parse_repo_id(text)
+
+
+def test_hub_download_errors_and_size_limit(
+    tiny_models_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = {n: (tiny_models_root / "tiny-lstm" / n).read_bytes() for n in catalog.MODEL_FILES}
+    with running_fake_hub(monkeypatch, tmp_path / "cache") as fake:
+        fake.add_repo("alice/tiny", files)
+        fake.add_repo("alice/not-charrnn", {"README.md": b"# hi"})
+        path = hub.download("alice/tiny")
+        assert sorted(p.name for p in path.iterdir()) == sorted(catalog.MODEL_FILES)
+        assert catalog.read_model_info(path, "hf:alice/tiny", hub.cache_root(path), "hub").error is None
+        with pytest.raises(hub.HubError, match="not found"):
+            hub.download("alice/nope")
+        with pytest.raises(hub.HubError, match="not a charrnn model"):
+            hub.download("alice/not-charrnn")
+        monkeypatch.setattr(hub, "MAX_DOWNLOAD_BYTES", 1000)
+        with pytest.raises(hub.HubError, match="too large"):
+            hub.download("alice/tiny")
 
 
 # ---------------------------------------------------------------- settings and the query string

@@ -116,7 +116,7 @@ class FakeHub:
                             "modelId": m["repo"],
                             "sha": repo["sha"],
                             "private": False,
-                            "siblings": [{"rfilename": p} for p in sorted(repo["files"])],
+                            "siblings": [{"rfilename": p, "size": len(d)} for p, d in sorted(repo["files"].items())],
                         },
                     )
                 if m := re.fullmatch(rf"/api/models/{REPO}/tree/[^/]+/?", path):
@@ -314,14 +314,11 @@ def test_unreachable_hub_is_a_clear_error(
 
 def test_the_command_line_entry_point(model_dir: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "training.publish", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0 and "--repo-id" in done.stdout
-    done = subprocess.run(
         [sys.executable, "-m", "training.publish", str(model_dir / "nope"), "--repo-id", "a/b"],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert done.returncode == 2 and "not a directory" in done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1])["error"]
