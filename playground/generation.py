@@ -45,14 +45,10 @@ def prepare_prime(model: CharRNN, prime: str, policy: str, replacement: str | No
     return Prime(vocab.decode(ids), ids, given, encoded.unknown, encoded.unknown_count, trimmed, not encoded.ids)
 
 
-def unknown_in(model: CharRNN, text: str) -> list[str]:
-    return model.vocab.unknown_chars(text)
-
-
 @torch.inference_mode()
 def logits_for(model: CharRNN, ids: list[int]) -> np.ndarray:
-    """The model's logits (T, V) after each of ``ids``, in one stateful forward pass."""
-    model.eval()
+    """The model's logits (T, V) after each of ``ids``, in one stateful forward pass. The model is
+    only read (it is in eval mode, as ``from_pretrained`` returns it), so sessions can share it."""
     logits, _ = model(torch.tensor([ids], dtype=torch.long))
     return logits[0].float().numpy()
 

@@ -60,7 +60,6 @@ def score_text(model: CharRNN, text: str, policy: str, replacement: str | None =
     ids = encoded.ids
     if len(ids) < 2:
         raise ValueError("Give at least two characters the model can read: the first one only sets the context.")
-    model.eval()
     n = len(ids)
     bits = np.full(n, np.nan)
     prob = np.full(n, np.nan)

@@ -6,6 +6,7 @@ Skipped only when /usr/bin/chromium is absent (CI installs it: ``apt-get install
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -14,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,55 +53,56 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def running_app(models: Path, log_path: Path) -> Iterator[str]:
+    """``streamlit run app.py`` on a free loopback port serving ``models``; its URL once healthy."""
+    port = free_port()
+    env = {**os.environ, "CHARRNN_MODELS_DIR": str(models), "HF_HUB_OFFLINE": "1"}
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                        if response.read() == b"ok":
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    pytest.fail(f"streamlit did not become healthy: {log_path.read_text()[-2000:]}")
+                time.sleep(0.1)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
 @pytest.fixture
 def server(tiny_models_root: Path, tmp_path: Path) -> Iterator[str]:
-    """``streamlit run app.py`` on a free loopback port, serving the tiny models; its URL once healthy."""
-    port = free_port()
-    log = (tmp_path / "streamlit.log").open("w")
-    env = {**os.environ, "CHARRNN_MODELS_DIR": str(tiny_models_root), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(f"streamlit did not become healthy: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
-            time.sleep(0.25)
+    with running_app(tiny_models_root, tmp_path / "streamlit.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def shown_text(page) -> str:
@@ -155,3 +158,53 @@ def test_generate_and_inspect_in_a_real_browser(server: str, tiny_models_root: P
             page.screenshot(path=str(ARTIFACTS / "browser-timeline.png"), full_page=True)
         finally:
             browser.close()
+
+
+# ---------------------------------------------------------------- speed (a measurement, not a test)
+
+MEASURE = os.environ.get("CHARRNN_MEASURE", "")  # "MODELS_DIR:STYLE", e.g. "models:shakespeare"
+FIRST_CHARACTER_JS = """() => new Promise(resolve => {
+    const t0 = performance.now(); let first = null;
+    const check = () => {
+        if (first === null && document.querySelector('.charrnn-stream')) first = performance.now() - t0;
+        const idle = !document.querySelector('[data-testid="stStatusWidget"]');
+        if (first !== null && idle && document.querySelector('.charrnn-text')) {
+            observer.disconnect(); resolve({first_ms: first, total_ms: performance.now() - t0});
+        }
+    };
+    const observer = new MutationObserver(check);
+    observer.observe(document.body, {subtree: true, childList: true, characterData: true});
+    [...document.querySelectorAll('button')].find(b => b.innerText.includes('Generate')).click();
+})"""
+
+
+@pytest.mark.skipif(":" not in MEASURE, reason="a speed measurement: set CHARRNN_MEASURE=MODELS_DIR:STYLE to run it")
+def test_measure_speed(tmp_path: Path) -> None:
+    """Cold start, time to first character and a 2,000-character sample, printed as JSON."""
+    from playwright.sync_api import sync_playwright
+
+    models, style = MEASURE.rsplit(":", 1)
+    started = time.perf_counter()
+    figures: dict[str, object] = {}
+    with running_app(Path(models).resolve(), tmp_path / "streamlit.log") as url, sync_playwright() as p:
+        figures["health_s"] = round(time.perf_counter() - started, 2)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.goto(f"{url}/?style={style}&len=500&seed=1")
+        page.get_by_role("button", name="▶ Generate").wait_for()
+        figures["cold_start_to_ready_s"] = round(time.perf_counter() - started, 2)
+        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached")
+        firsts = []
+        for seed in range(5):
+            page.get_by_role("spinbutton", name="Seed").fill(str(100 + seed))
+            page.keyboard.press("Enter")
+            page.wait_for_timeout(1500)
+            firsts.append(page.evaluate(FIRST_CHARACTER_JS)["first_ms"])
+        figures["first_character_ms"] = sorted(round(f) for f in firsts)
+        page.get_by_role("spinbutton", name="Length").fill("2000")
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(1500)
+        figures["sample_2000_with_table_ms"] = round(page.evaluate(FIRST_CHARACTER_JS)["total_ms"])
+        browser.close()
+    print(json.dumps(figures))

@@ -11,9 +11,9 @@ import base64
 import hashlib
 import json
 import re
+import runpy
 import shutil
 import socket
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -312,13 +312,14 @@ def test_unreachable_hub_is_a_clear_error(
     assert "cannot reach the Hub" in capsys.readouterr().err
 
 
-def test_the_command_line_entry_point(model_dir: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "training.publish", str(model_dir / "nope"), "--repo-id", "a/b"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 2 and "not a directory" in done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1])["error"]
+def test_the_command_line_entry_point(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """``python -m training.publish`` (run in-process: a fresh interpreter would only add torch's import)."""
+    monkeypatch.setattr(sys, "argv", ["training.publish", str(model_dir / "nope"), "--repo-id", "a/b"])
+    monkeypatch.delitem(sys.modules, "training.publish", raising=False)  # as a fresh `python -m` would
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_module("training.publish", run_name="__main__", alter_sys=True)
+    assert exit_.value.code == 2
+    out = capsys.readouterr()
+    assert "not a directory" in out.err and json.loads(out.out.strip().splitlines()[-1])["error"]
