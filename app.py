@@ -619,7 +619,7 @@ def show_sample(model: CharRNN, sample: Sample, out) -> None:
     st.subheader("Probability table", help="One row per generated character. Select a row to inspect it below.")
     k = st.segmented_control("Alternatives per row", [3, 5, 10], key="alts") or 5
     label = snippets.temperature_label(s).replace("greedy", "T=1")
-    cache_key = (id(sample), k)
+    cache_key = (sample.uid, k)
     if ss.get("table_cache", (None,))[0] != cache_key:
         ss.table_cache = (cache_key, table.probability_table(trace, sample.vocab, k, label))
     frame = ss.table_cache[1]
@@ -669,8 +669,8 @@ def inspector(model: CharRNN, sample: Sample) -> None:
             chosen = None
             st.markdown(f"Position **{pos}**: what the model expects **next**, after the whole text.")
         order = [int(i) for i in np.argsort(-raw, kind="stable")]
-        if ss.get("_branch_pos") != (id(sample), pos):
-            ss._branch_pos = (id(sample), pos)
+        if ss.get("_branch_pos") != (sample.uid, pos):
+            ss._branch_pos = (sample.uid, pos)
             ss.branch_char = next((i for i in order if i != chosen), order[0])
         st.selectbox(
             "Another character here",

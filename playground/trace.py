@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -62,6 +63,9 @@ class Trace:
         return float(-np.log2(np.maximum(self.prob_raw, 1e-300)).mean()) if len(self) else float("nan")
 
 
+_SAMPLE_IDS = itertools.count(1)
+
+
 @dataclass
 class Sample:
     """One press of Generate: its settings, the steps while they stream, then the trace."""
@@ -76,6 +80,7 @@ class Sample:
     first_s: float | None = None  # seconds from the start of the page run to the first character
     total_s: float | None = None
     next_dist: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # computed on demand
+    uid: int = field(default_factory=lambda: next(_SAMPLE_IDS))  # unique in the process (unlike id())
 
     def finish(self, status: str) -> Trace:
         self.trace = Trace.from_steps(self.steps, len(self.vocab))
