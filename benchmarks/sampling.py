@@ -8,14 +8,16 @@ vocabulary 65), in chars/s:
 
   naive     generate(engine="reference"): CharRNN.forward once per character, + sampling
             (torch's default threads, as the app ran before; naive_torch1 with 1 torch thread)
-  fast      generate() on the engine, one stream, every Step built (what the app consumes)
+  fast      generate() on the engine, one stream, every Step built (what the app consumes);
+            BLAS threads "auto" (1 or 2 as measured while it runs); fast_1thread: always 1
   lean      sample() on the engine: the same text, no Step objects
   floor     only the products one step needs (each layer's W_hh, deeper layers' W_ih, the head),
             in NumPy, batch 1: the faster of 1 BLAS thread and NumPy's default
   batch16   generate_batch() with 16 streams (own seeds), every Step built, chars/s in total;
             batch16_lean is sample_batch(); batch16_split: Stepper(split=True), two threads
 
-Extra fields: fast_blas_default (fast with NumPy's own BLAS threading), the two floors, and
+Extra fields: fast_blas_default (fast with NumPy's own BLAS threading), the two floors,
+auto_threads (what "auto" settled on by the end), and
 *_paired: the median over repetitions of the ratio within each repetition (a check on the
 ratios of medians when the machine's speed drifts).
 
@@ -110,6 +112,10 @@ def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
         "naive_torch1": (torch_threads(1, naive), n_naive),
         "fast": (lambda: list(generate(model, PRIME, n, settings, 1, **kw)), n),
         "lean": (lambda: sample(model, PRIME, n, args.temperature, args.top_k, args.top_p, seed=1, **kw), n),
+        "fast_1thread": (
+            lambda: list(generate(model, PRIME, n, settings, 1, stepper=FastStepper(model, threads=1), **kw)),
+            n,
+        ),
         "fast_blas_default": (
             lambda: list(generate(model, PRIME, n, settings, 1, stepper=FastStepper(model, threads=None), **kw)),
             n,
@@ -154,7 +160,9 @@ def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
         "batch16_lean_chars_per_s": round(med["batch16_lean"], 1),
         "batch16_split_chars_per_s": round(med["batch16_split"], 1),
         "naive_torch1_chars_per_s": round(med["naive_torch1"], 1),
+        "fast_1thread_chars_per_s": round(med["fast_1thread"], 1),
         "fast_blas_default_chars_per_s": round(med["fast_blas_default"], 1),
+        "auto_threads": engine._chooser.current,
         "floor_1thread_chars_per_s": round(med["floor_1thread"], 1),
         "floor_blas_default_chars_per_s": round(med["floor_blas_default"], 1),
         "seconds_for_2000_chars": round(2000 / med["fast"], 3),
@@ -188,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         row += [f"{r['speedup']:.1f}x", f"{r['fraction_of_floor']:.2f}", f"{r['batch16_over_fast']:.1f}x"]
         print(" ".join(f"{c:>10}" for c in row))
     print(
-        f"chars/s, medians of {args.repeats}; engine BLAS threads {DEFAULT_THREADS}, torch threads "
+        f"chars/s, medians of {args.repeats}; engine BLAS threads {DEFAULT_THREADS!r}, torch threads "
         f"{torch.get_num_threads()}, {os.cpu_count()} CPUs, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
     )
     print(json.dumps({"results": results}))

@@ -16,10 +16,14 @@ What makes it fast (each choice measured on a 2-core CPU; see ``benchmarks/sampl
 * NumPy (OpenBLAS) rather than torch for the products: for these shapes torch's ``mv``,
   ``mm`` and ``linear`` measured 1.5-4x slower per call, and small NumPy ufuncs cost about a
   microsecond of dispatch where torch ops cost several.
-* BLAS runs single-threaded (``blas_threads``): at batch 1 a step is memory-bound and a
-  second BLAS thread on a busy 2-core machine made products 10-30x slower. A batch can
-  instead split each layer's hidden units over two Python threads (``Stepper(split=True)``),
-  which degrades gracefully when the other core is busy.
+* BLAS threads are chosen by measurement, because the right answer flips with the machine's
+  load: at batch 1 a second BLAS thread made a step ~1.5x faster while the other core was
+  idle and 10-30x slower while training kept it busy (OpenBLAS's threads spin-wait for each
+  other). So one-stream steps time themselves and every so often try the other setting
+  (``_ThreadChooser``; the products are bit-identical either way, so the text never depends
+  on it). Batches run BLAS single-threaded (their products do round differently per thread
+  count); they can split each layer's hidden units over two Python threads instead
+  (``Stepper(split=True)``), which degrades gracefully when the other core is busy.
 * The prime is consumed in one call, layer by layer: one matrix product gives a layer's input
   projection for the whole prime, then only ``W_hh`` runs per character.
 
@@ -29,9 +33,12 @@ Dropout is never applied: this is the inference (eval-mode) function of the mode
 from __future__ import annotations
 
 import ctypes
+import os
 import queue
 import threading
+import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -45,7 +52,8 @@ from charrnn.model import CharRNN
 
 DTYPE = np.float32
 _matmul, _add, _multiply, _tanh = np.matmul, np.add, np.multiply, np.tanh
-DEFAULT_THREADS = 1  # BLAS threads while the engine computes; see blas_threads
+DEFAULT_THREADS = "auto"  # BLAS threads while the engine computes: "auto", a number, or None; see Stepper
+Threads = int | str | None
 
 
 # ---- BLAS thread count ----
@@ -64,8 +72,9 @@ _BLAS_SYMBOLS = (
 )
 _blas_api: tuple[Callable[[], int], Callable[[int], None]] | bool | None = False  # False: not looked up yet
 _blas_lock = threading.Lock()
-_blas_users = 0
-_blas_saved = 0
+_blas_users = 0  # how many blas_threads blocks are open, in any thread
+_blas_saved = 0  # the count before the first of them opened
+_blas_now = 0  # the count the first of them set (later ones run with it)
 
 
 def _find_blas_api() -> tuple[Callable[[], int], Callable[[int], None]] | None:
@@ -87,14 +96,15 @@ def _find_blas_api() -> tuple[Callable[[], int], Callable[[int], None]] | None:
 
 
 class blas_threads:
-    """While inside, NumPy's BLAS uses ``n`` threads (``None``: leave it alone). Reusable."""
+    """While inside, NumPy's BLAS uses ``n`` threads (``None``: leave it alone). Reusable, not
+    reentrant per object. Blocks open at once in several threads share the first one's count."""
 
     def __init__(self, n: int | None):
         self.n = n
         self._active = False
 
     def __enter__(self) -> blas_threads:
-        global _blas_api, _blas_users, _blas_saved
+        global _blas_api, _blas_users, _blas_saved, _blas_now
         if self.n is None:
             return self
         if _blas_api is False:
@@ -103,7 +113,7 @@ class blas_threads:
             get, put = _blas_api  # type: ignore[misc]
             with _blas_lock:
                 if _blas_users == 0:
-                    _blas_saved = get()
+                    _blas_saved, _blas_now = get(), self.n
                     if _blas_saved != self.n:
                         put(self.n)
                 _blas_users += 1
@@ -116,8 +126,46 @@ class blas_threads:
             self._active = False
             with _blas_lock:
                 _blas_users -= 1
-                if _blas_users == 0 and _blas_saved != self.n:
+                if _blas_users == 0 and _blas_now != _blas_saved:
                     _blas_api[1](_blas_saved)  # type: ignore[index]
+
+
+class _ThreadChooser:
+    """Picks 1 or 2 BLAS threads for one-stream steps by timing them. Steps run on the current
+    choice; every ``interval`` steps a trial of up to ``TRIAL`` steps runs on the other one,
+    which takes over if its median beats the recent median of the current one by 15%. A trial
+    that loses doubles the interval (up to ``MAX_INTERVAL``), and one step slower than 3x the
+    current median ends it at once, so trying a starved second thread costs a few ms rarely."""
+
+    BASE_INTERVAL, MAX_INTERVAL, TRIAL = 32, 4096, 3
+
+    def __init__(self, cores: int | None = None):
+        self.current = 1
+        self.enabled = (cores or os.cpu_count() or 1) >= 2
+        self.interval = self.countdown = self.BASE_INTERVAL
+        self.recent: deque[float] = deque(maxlen=15)
+        self.trial: list[float] = []
+
+    def threads(self) -> int:
+        """The thread count for the next step."""
+        return 3 - self.current if self.countdown <= 0 and self.enabled else self.current
+
+    def record(self, threads: int, seconds: float) -> None:
+        if threads == self.current:
+            self.recent.append(seconds)
+            self.countdown -= 1
+            return
+        self.trial.append(seconds)
+        typical = sorted(self.recent)[len(self.recent) // 2] if self.recent else float("inf")
+        if seconds > 3 * typical or len(self.trial) == self.TRIAL:
+            if len(self.trial) == self.TRIAL and sorted(self.trial)[self.TRIAL // 2] < 0.85 * typical:
+                self.current = threads
+                self.recent = deque(self.trial, maxlen=self.recent.maxlen)
+                self.interval = self.BASE_INTERVAL
+            else:
+                self.interval = min(2 * self.interval, self.MAX_INTERVAL)
+            self.trial = []
+            self.countdown = self.interval
 
 
 @dataclass(frozen=True)
@@ -184,6 +232,7 @@ class Engine:
         self.head_w = f32(p["head.weight"].T)  # (H, V)
         self.head_b = f32(p["head.bias"])
         self._part_weights: dict[tuple[int, int], tuple] = {}  # (lo, hi) -> (table, per-layer weights)
+        self._chooser = _ThreadChooser()  # shared by this model's one-stream steppers
 
     def part_weights(self, lo: int, hi: int) -> tuple:
         """The table and every layer's (w_step, w_hh, w_ih, b, b_hh), restricted to the gate
@@ -218,9 +267,8 @@ class Engine:
             cls._cache[model] = (key, engine)
         return engine
 
-    def stepper(self, batch: int = 1, threads: int | None = DEFAULT_THREADS, split: bool = False) -> Stepper:
-        """Buffers and state for ``batch`` streams; BLAS runs on ``threads`` threads while it
-        computes (``None``: NumPy's setting); ``split``: see ``Stepper``."""
+    def stepper(self, batch: int = 1, threads: Threads = DEFAULT_THREADS, split: bool = False) -> Stepper:
+        """Buffers and state for ``batch`` streams; ``threads`` and ``split``: see ``Stepper``."""
         return Stepper(self, batch, threads, split)
 
     def forward(self, ids: np.ndarray | torch.Tensor, state: object | None = None) -> tuple[np.ndarray, object]:
@@ -379,10 +427,13 @@ class Stepper:
     batch16_split), which is this machine's usual state: off by default. Splitting changes the
     blocking of the products, so logits differ from the unsplit step by float rounding.
 
+    ``threads``: BLAS threads while it computes: a number, ``None`` for NumPy's own setting, or
+    ``"auto"``: for one stream, 1 or 2 as measured (see ``_ThreadChooser``); for a batch, 1.
+
     ``step`` and ``run`` return a view of an internal logits buffer that the next call
     overwrites; copy it to keep it."""
 
-    def __init__(self, engine: Engine, batch: int = 1, threads: int | None = DEFAULT_THREADS,
+    def __init__(self, engine: Engine, batch: int = 1, threads: Threads = DEFAULT_THREADS,
                  split: bool = False):  # fmt: skip
         if batch < 1:
             raise ValueError("batch must be positive")
@@ -397,7 +448,11 @@ class Stepper:
         self._c = [np.zeros((batch, h), DTYPE) for _ in range(e.layers)] if e.cell == "lstm" else []
         self._whole = _Part(e, self._hs, self._c, 0, h, batch)
         self._logits = np.empty((batch, e.vocab_size), DTYPE)
-        self._threads = blas_threads(threads)
+        if threads not in ("auto", None) and not (isinstance(threads, int) and threads >= 1):
+            raise ValueError(f"threads must be 'auto', None or a positive number (got {threads!r})")
+        self._chooser = engine._chooser if threads == "auto" and batch == 1 and not split else None
+        self._by_count = {1: blas_threads(1), 2: blas_threads(2)}
+        self._threads = blas_threads(1 if threads == "auto" else threads)  # type: ignore[arg-type]
         self._parts: list[_Part] = []
         self._helper: _Helper | None = None
         if split and h >= 2:
@@ -440,19 +495,30 @@ class Stepper:
         """Feed one character per stream (an int when batch is 1); return logits (B, V)."""
         if not isinstance(ids, int | np.integer):
             ids = np.asarray(ids, dtype=np.intp)
+        if self._chooser is not None:
+            threads = self._chooser.threads()
+            start = time.perf_counter()
+            with self._by_count[threads]:
+                self._whole_step(ids)
+            self._chooser.record(threads, time.perf_counter() - start)
+            return self._logits
         with self._threads:
             if self._helper is None:
-                layer = self._whole.layer
-                for k in range(self.engine.layers):
-                    layer(k, ids)
-            else:
-                first, second = self._parts
-                for k in range(self.engine.layers):
-                    self._helper.both(partial(second.layer, k, ids), partial(first.layer, k, ids))
-                    # both halves have read the old h: now publish the new one
-                    np.copyto(first.h[k], first.h_out[k])
-                    np.copyto(second.h[k], second.h_out[k])
+                self._whole_step(ids)
+                return self._logits
+            first, second = self._parts
+            for k in range(self.engine.layers):
+                self._helper.both(partial(second.layer, k, ids), partial(first.layer, k, ids))
+                # both halves have read the old h: now publish the new one
+                np.copyto(first.h[k], first.h_out[k])
+                np.copyto(second.h[k], second.h_out[k])
             return self._head(self._h[-1], self._logits)
+
+    def _whole_step(self, ids: int | np.ndarray) -> None:
+        layer = self._whole.layer
+        for k in range(self.engine.layers):
+            layer(k, ids)
+        self._head(self._h[-1], self._logits)
 
     def run(self, ids: np.ndarray, all_logits: bool = False) -> np.ndarray:
         """Consume ids (B, T) in one call, layer by layer: each layer's input projection for all
@@ -461,7 +527,8 @@ class Stepper:
         ids = np.asarray(ids, dtype=np.intp)
         if ids.ndim != 2 or ids.shape[0] != self.batch or ids.shape[1] < 1:
             raise ValueError(f"ids must be (batch={self.batch}, T>=1); got shape {ids.shape}")
-        with self._threads:
+        threads = self._by_count[self._chooser.current] if self._chooser is not None else self._threads
+        with threads:
             return self._run(ids, all_logits)
 
     def _run(self, ids: np.ndarray, all_logits: bool) -> np.ndarray:
@@ -503,7 +570,7 @@ class Stepper:
         if len(sequences) != self.batch:
             raise ValueError(f"need {self.batch} primes, got {len(sequences)}")
         done: dict[tuple[int, ...], int] = {}
-        single = Stepper(self.engine, 1, self._threads.n) if self.batch > 1 else self
+        single = Stepper(self.engine, 1, self._threads.n) if self.batch > 1 else self  # batches: fixed threads
         for i, seq in enumerate(sequences):
             key = tuple(seq)
             if key in done:  # same prime as an earlier stream: copy its state
@@ -523,7 +590,7 @@ class FastStepper:
     """One stream, with the stepper protocol ``generate`` uses: ``prime(ids) -> (V,)`` and
     ``step(char_id) -> (V,)`` (views of a buffer the next call overwrites)."""
 
-    def __init__(self, model: CharRNN, threads: int | None = DEFAULT_THREADS):
+    def __init__(self, model: CharRNN, threads: Threads = DEFAULT_THREADS):
         self._s = Engine.for_model(model).stepper(1, threads)
 
     def prime(self, ids: list[int]) -> np.ndarray:

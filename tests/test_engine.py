@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from charrnn import CharRNN
 from charrnn import engine as engine_module
-from charrnn.engine import Engine, FastStepper, Stepper, blas_threads
+from charrnn.engine import Engine, FastStepper, Stepper, _ThreadChooser, blas_threads
+from charrnn.sampling import generate
 
 TOL = 1e-4
 
@@ -194,3 +195,63 @@ def test_blas_threads_restores_the_setting() -> None:
     assert get() == before
     with blas_threads(None):
         assert get() == before
+
+
+def test_blas_threads_restores_after_overlapping_blocks_with_other_counts() -> None:
+    api = engine_module._find_blas_api()
+    if api is None:
+        pytest.skip("no OpenBLAS thread control in this NumPy build")
+    get, _ = api
+    before = get()
+    first, second = blas_threads(1), blas_threads(before + 1)
+    first.__enter__()
+    second.__enter__()  # joins: runs with the first block's count
+    assert get() == 1
+    first.__exit__(None, None, None)
+    second.__exit__(None, None, None)
+    assert get() == before
+
+
+def test_one_stream_logits_do_not_depend_on_the_blas_thread_count() -> None:
+    """What lets the "auto" thread choice never change a text: identical products."""
+    if engine_module._find_blas_api() is None:
+        pytest.skip("no OpenBLAS thread control in this NumPy build")
+    model = random_model("lstm", 2, hidden=160, embedding=16, vocab=40)
+    one, two = FastStepper(model, threads=1), FastStepper(model, threads=2)
+    assert np.array_equal(one.prime([1, 2, 3]), two.prime([1, 2, 3]))
+    for i in range(20):
+        assert np.array_equal(one.step(i), two.step(i))
+
+
+def test_thread_chooser_switches_only_when_the_other_count_is_faster() -> None:
+    chooser = _ThreadChooser(cores=2)
+    for _ in range(chooser.BASE_INTERVAL):
+        assert chooser.threads() == 1
+        chooser.record(1, 1.0)
+    assert chooser.threads() == 2  # a trial of the other count
+    chooser.record(2, 5.0)  # far slower: the trial ends at once
+    assert chooser.current == 1 and chooser.interval == 2 * chooser.BASE_INTERVAL
+    for _ in range(chooser.interval):
+        chooser.record(chooser.threads(), 1.0)
+    for _ in range(chooser.TRIAL):
+        assert chooser.threads() == 2
+        chooser.record(2, 0.5)
+    assert chooser.current == 2 and chooser.interval == chooser.BASE_INTERVAL
+    for _ in range(chooser.interval):
+        chooser.record(chooser.threads(), 0.5)
+    for _ in range(chooser.TRIAL):  # trying 1 again: no better, so 2 stays
+        chooser.record(chooser.threads(), 0.48)
+    assert chooser.current == 2
+    single_core = _ThreadChooser(cores=1)
+    single_core.countdown = 0
+    assert single_core.threads() == 1
+
+
+def test_auto_threads_give_the_same_text_as_one_thread(tiny_model: CharRNN) -> None:
+    chooser = Engine.for_model(tiny_model)._chooser
+    chooser.countdown = 0  # the next step is a trial on 2 threads
+    auto = "".join(s.char for s in generate(tiny_model, "To", 200, seed=3))
+    one = "".join(s.char for s in generate(tiny_model, "To", 200, seed=3, stepper=FastStepper(tiny_model, threads=1)))
+    assert auto == one
+    with pytest.raises(ValueError, match="threads"):
+        Engine.for_model(tiny_model).stepper(1, threads=0)
