@@ -89,6 +89,7 @@ def temperature_spec(frame: pd.DataFrame, marks: dict[str, float], title: str) -
                         "type": "quantitative",
                         "scale": {
                             "type": "log",
+                            "nice": False,
                             "domain": [float(frame["temperature"].min()), float(frame["temperature"].max())],
                         },
                         "title": "temperature (log scale)",
