@@ -131,41 +131,56 @@ class blas_threads:
 
 
 class _ThreadChooser:
-    """Picks 1 or 2 BLAS threads for one-stream steps by timing them. Steps run on the current
-    choice; every ``interval`` steps a trial of up to ``TRIAL`` steps runs on the other one,
-    which takes over if its median beats the recent median of the current one by 15%. A trial
-    that loses doubles the interval (up to ``MAX_INTERVAL``), and one step slower than 3x the
-    current median ends it at once, so trying a starved second thread costs a few ms rarely."""
+    """Picks 1 or 2 BLAS threads for one-stream steps by timing them (throughput: mean times,
+    since a starved second thread shows up as rare, huge spikes rather than in the median).
 
-    BASE_INTERVAL, MAX_INTERVAL, TRIAL = 32, 4096, 3
+    One thread is the safe default. Every ``interval`` steps, ``TRIAL`` steps try the other
+    count; 2 threads take over only if the trial's mean beats the mean of the last ``WINDOW``
+    one-thread steps by 20%. While on 2, any step slower than 3x the one-thread mean, or a
+    window whose mean stops beating it, goes back to 1. Each time 2 threads lose (a trial, or
+    after having taken over) the interval doubles, up to ``MAX_INTERVAL``: on a busy machine
+    the trials soon become rare, and each ends at its first slow step."""
+
+    BASE_INTERVAL, MAX_INTERVAL, TRIAL, WINDOW = 64, 8192, 8, 16
 
     def __init__(self, cores: int | None = None):
         self.current = 1
         self.enabled = (cores or os.cpu_count() or 1) >= 2
         self.interval = self.countdown = self.BASE_INTERVAL
-        self.recent: deque[float] = deque(maxlen=15)
+        self.one: deque[float] = deque(maxlen=self.WINDOW)  # recent one-thread step times
+        self.two: deque[float] = deque(maxlen=self.WINDOW)  # recent two-thread step times
         self.trial: list[float] = []
 
     def threads(self) -> int:
         """The thread count for the next step."""
-        return 3 - self.current if self.countdown <= 0 and self.enabled else self.current
+        return 2 if self.current == 2 or (self.countdown <= 0 and self.enabled) else 1
+
+    def _lose(self) -> None:
+        self.current, self.trial = 1, []
+        self.two.clear()
+        self.interval = min(2 * self.interval, self.MAX_INTERVAL)
+        self.countdown = self.interval
 
     def record(self, threads: int, seconds: float) -> None:
-        if threads == self.current:
-            self.recent.append(seconds)
+        one = sum(self.one) / len(self.one) if self.one else float("inf")
+        if threads == 1:
+            self.one.append(seconds)
             self.countdown -= 1
-            return
-        self.trial.append(seconds)
-        typical = sorted(self.recent)[len(self.recent) // 2] if self.recent else float("inf")
-        if seconds > 3 * typical or len(self.trial) == self.TRIAL:
-            if len(self.trial) == self.TRIAL and sorted(self.trial)[self.TRIAL // 2] < 0.85 * typical:
-                self.current = threads
-                self.recent = deque(self.trial, maxlen=self.recent.maxlen)
-                self.interval = self.BASE_INTERVAL
-            else:
-                self.interval = min(2 * self.interval, self.MAX_INTERVAL)
-            self.trial = []
-            self.countdown = self.interval
+        elif self.current == 2:  # running on 2: keep checking against the one-thread figure
+            self.two.append(seconds)
+            if seconds > 3 * one or (len(self.two) == self.WINDOW and sum(self.two) / self.WINDOW > 0.9 * one):
+                self._lose()
+        else:  # a trial of 2
+            self.trial.append(seconds)
+            if seconds > 3 * one:
+                self._lose()
+            elif len(self.trial) == self.TRIAL:
+                if sum(self.trial) / self.TRIAL < 0.8 * one:
+                    self.current = 2
+                    self.two = deque(self.trial, maxlen=self.WINDOW)
+                    self.trial = []
+                else:
+                    self._lose()
 
 
 @dataclass(frozen=True)

@@ -223,25 +223,36 @@ def test_one_stream_logits_do_not_depend_on_the_blas_thread_count() -> None:
         assert np.array_equal(one.step(i), two.step(i))
 
 
-def test_thread_chooser_switches_only_when_the_other_count_is_faster() -> None:
+def test_thread_chooser_takes_two_threads_only_while_they_pay() -> None:
     chooser = _ThreadChooser(cores=2)
-    for _ in range(chooser.BASE_INTERVAL):
-        assert chooser.threads() == 1
-        chooser.record(1, 1.0)
-    assert chooser.threads() == 2  # a trial of the other count
-    chooser.record(2, 5.0)  # far slower: the trial ends at once
+
+    def run_one_thread_until_a_trial() -> None:
+        while chooser.threads() == 1:
+            chooser.record(1, 1.0)
+
+    run_one_thread_until_a_trial()
+    chooser.record(2, 5.0)  # a starved second thread: the trial ends at its first slow step
     assert chooser.current == 1 and chooser.interval == 2 * chooser.BASE_INTERVAL
-    for _ in range(chooser.interval):
-        chooser.record(chooser.threads(), 1.0)
+    run_one_thread_until_a_trial()
     for _ in range(chooser.TRIAL):
+        chooser.record(chooser.threads(), 0.5)
+    assert chooser.current == 2  # 2x faster: taken
+    for _ in range(50):
         assert chooser.threads() == 2
         chooser.record(2, 0.5)
-    assert chooser.current == 2 and chooser.interval == chooser.BASE_INTERVAL
-    for _ in range(chooser.interval):
-        chooser.record(chooser.threads(), 0.5)
-    for _ in range(chooser.TRIAL):  # trying 1 again: no better, so 2 stays
-        chooser.record(chooser.threads(), 0.48)
+    chooser.record(2, 3.5)  # one spike: back to 1, and trials get rarer
+    assert chooser.current == 1 and chooser.interval == 4 * chooser.BASE_INTERVAL
+    run_one_thread_until_a_trial()
+    for _ in range(chooser.TRIAL):
+        chooser.record(2, 0.7)
     assert chooser.current == 2
+    for _ in range(chooser.WINDOW):
+        chooser.record(2, 0.95)  # no longer 10% better than one thread: back to 1
+    assert chooser.current == 1
+    run_one_thread_until_a_trial()
+    for _ in range(chooser.TRIAL):
+        chooser.record(2, 0.9)  # not 20% better: not taken
+    assert chooser.current == 1
     single_core = _ThreadChooser(cores=1)
     single_core.countdown = 0
     assert single_core.threads() == 1
