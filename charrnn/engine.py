@@ -136,12 +136,12 @@ class _ThreadChooser:
 
     One thread is the safe default. Every ``interval`` steps, ``TRIAL`` steps try the other
     count; 2 threads take over only if the trial's mean beats the mean of the last ``WINDOW``
-    one-thread steps by 20%. While on 2, any step slower than 3x the one-thread mean, or a
-    window whose mean stops beating it, goes back to 1. Each time 2 threads lose (a trial, or
-    after having taken over) the interval doubles, up to ``MAX_INTERVAL``: on a busy machine
-    the trials soon become rare, and each ends at its first slow step."""
+    one-thread steps by 20%. While on 2, a window whose mean stops beating it by 10% goes back
+    to 1. A step slower than ``STARVED`` times the one-thread mean (the second thread waited
+    for a busy core) ends a trial, or the run on 2, at once. Each time 2 threads lose, the
+    interval doubles, up to ``MAX_INTERVAL``: on a busy machine the trials soon become rare."""
 
-    BASE_INTERVAL, MAX_INTERVAL, TRIAL, WINDOW = 64, 8192, 8, 16
+    BASE_INTERVAL, MAX_INTERVAL, TRIAL, WINDOW, STARVED = 64, 8192, 8, 16, 10.0
 
     def __init__(self, cores: int | None = None):
         self.current = 1
@@ -162,20 +162,21 @@ class _ThreadChooser:
         self.countdown = self.interval
 
     def record(self, threads: int, seconds: float) -> None:
-        one = sum(self.one) / len(self.one) if self.one else float("inf")
         if threads == 1:
             self.one.append(seconds)
             self.countdown -= 1
+            return
+        one = sum(self.one) / len(self.one) if self.one else float("inf")
+        if seconds > self.STARVED * one:
+            self._lose()
         elif self.current == 2:  # running on 2: keep checking against the one-thread figure
             self.two.append(seconds)
-            if seconds > 3 * one or (len(self.two) == self.WINDOW and sum(self.two) / self.WINDOW > 0.9 * one):
+            if len(self.two) == self.WINDOW and sum(self.two) > 0.9 * one * self.WINDOW:
                 self._lose()
         else:  # a trial of 2
             self.trial.append(seconds)
-            if seconds > 3 * one:
-                self._lose()
-            elif len(self.trial) == self.TRIAL:
-                if sum(self.trial) / self.TRIAL < 0.8 * one:
+            if len(self.trial) == self.TRIAL:
+                if sum(self.trial) < 0.8 * one * self.TRIAL:
                     self.current = 2
                     self.two = deque(self.trial, maxlen=self.WINDOW)
                     self.trial = []

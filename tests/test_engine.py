@@ -231,7 +231,7 @@ def test_thread_chooser_takes_two_threads_only_while_they_pay() -> None:
             chooser.record(1, 1.0)
 
     run_one_thread_until_a_trial()
-    chooser.record(2, 5.0)  # a starved second thread: the trial ends at its first slow step
+    chooser.record(2, 20.0)  # a starved second thread: the trial ends at its first slow step
     assert chooser.current == 1 and chooser.interval == 2 * chooser.BASE_INTERVAL
     run_one_thread_until_a_trial()
     for _ in range(chooser.TRIAL):
@@ -240,7 +240,7 @@ def test_thread_chooser_takes_two_threads_only_while_they_pay() -> None:
     for _ in range(50):
         assert chooser.threads() == 2
         chooser.record(2, 0.5)
-    chooser.record(2, 3.5)  # one spike: back to 1, and trials get rarer
+    chooser.record(2, 12.0)  # one starved step: back to 1, and trials get rarer
     assert chooser.current == 1 and chooser.interval == 4 * chooser.BASE_INTERVAL
     run_one_thread_until_a_trial()
     for _ in range(chooser.TRIAL):
