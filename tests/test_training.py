@@ -49,6 +49,12 @@ def text_file(tmp_path_factory) -> Path:
     return path
 
 
+def tiny_args(text_file: Path, tmp_path: Path, *extra: str) -> list[str]:
+    """CLI arguments of a tiny training run writing to tmp_path/m (model) and tmp_path/r (state)."""
+    out, run_dir = str(tmp_path / "m"), str(tmp_path / "r")
+    return ["--text", str(text_file), "--out", out, "--run-dir", run_dir, *extra, *TINY_FLAGS]
+
+
 def run(module: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
@@ -232,21 +238,7 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path):
 
 def test_evaluate_prints_json_last_and_sample_is_seeded(text_file, tmp_path):
     out = tmp_path / "m"
-    assert (
-        run(
-            "training.train",
-            "--text",
-            str(text_file),
-            "--out",
-            str(out),
-            "--run-dir",
-            str(tmp_path / "r"),
-            "--max-steps",
-            "20",
-            *TINY_FLAGS,
-        ).returncode
-        == 0
-    )
+    assert run("training.train", *tiny_args(text_file, tmp_path, "--max-steps", "20")).returncode == 0
     result = run("training.evaluate", str(out), "--text", str(text_file))
     report = json.loads(result.stdout.strip().splitlines()[-1])
     for key in ["nats_per_char", "bits_per_char", "perplexity", "chars", "unknown_chars"]:
@@ -264,32 +256,10 @@ def test_evaluate_prints_json_last_and_sample_is_seeded(text_file, tmp_path):
 def test_torchrun_two_cpu_processes_with_gloo(text_file, tmp_path):
     out = tmp_path / "m"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    args = tiny_args(text_file, tmp_path, "--max-steps", "12", "--eval-every", "6")
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc_per_node=2",
-            "-m",
-            "training.train",
-            "--text",
-            str(text_file),
-            "--out",
-            str(out),
-            "--run-dir",
-            str(tmp_path / "r"),
-            "--max-steps",
-            "12",
-            "--eval-every",
-            "6",
-            *TINY_FLAGS,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        env=env,
+        [*launcher, "-m", "training.train", *args], capture_output=True, text=True, timeout=300, cwd=ROOT, env=env
     )
     assert result.returncode == 0, result.stderr[-3000:]
     history = load_history(out)
