@@ -85,6 +85,11 @@ class Vocab:
     def decode(self, ids: Iterable[int]) -> str:
         return "".join(self.chars[i] for i in ids)
 
+    @property
+    def start_id(self) -> int:
+        """Where generation starts when there is no prime: a newline if known, else the first char."""
+        return self.index.get("\n", 0)
+
     def default_replacement(self) -> str:
         """A harmless stand-in for unknown characters: a space if known, else the first char."""
         return " " if " " in self.index else self.chars[0]

@@ -41,7 +41,7 @@ def prepare_prime(model: CharRNN, prime: str, policy: str, replacement: str | No
     given = prime[trimmed:]
     fill = replacement if replacement is not None else vocab.default_replacement()
     encoded = vocab.encode(given, policy, fill)
-    ids = encoded.ids or [vocab.index.get("\n", 0)]
+    ids = encoded.ids or [vocab.start_id]
     return Prime(vocab.decode(ids), ids, given, encoded.unknown, encoded.unknown_count, trimmed, not encoded.ids)
 
 
