@@ -6,6 +6,7 @@ python -m training.sample models/shakespeare --prime "ROMEO:" --length 500 --tem
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 
 from charrnn import UNKNOWN_POLICIES, CharRNN, CheckpointError, SamplingSettings, generate
@@ -35,10 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         model = CharRNN.from_pretrained(args.model)
         prime = args.prime if args.prime is not None else model.meta.get("sample_prime", "")
         settings = SamplingSettings(args.temperature, args.top_k, args.top_p, args.greedy)
-        model.vocab.encode(prime, args.unknown, args.replacement or model.vocab.default_replacement())  # fail early
         steps = generate(model, prime, args.length, settings, args.seed, args.unknown, args.replacement)
+        first = next(steps, None)  # generate is lazy: a bad prime raises here, before anything is printed
         sys.stdout.write(prime)
-        for step in steps:
+        for step in itertools.chain([first] if first else [], steps):  # streams: printed as drawn
             sys.stdout.write(step.char)
         sys.stdout.write("\n")
     except (CheckpointError, ValueError) as e:
