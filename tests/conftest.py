@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 # Tiny models gain nothing from a second thread, and on a busy 2-core machine OpenMP threads that
@@ -11,6 +12,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 import torch
+from fakehub import FakeHub, running_fake_hub
 
 from charrnn import CharRNN
 from charrnn.files import atomic_write_json, atomic_write_text
@@ -102,3 +104,10 @@ def tiny_models_root(tmp_path_factory: pytest.TempPathFactory, tiny_model: CharR
     write_model_dir(tiny_model, root / "tiny-lstm", "tiny-lstm")
     write_model_dir(train_tiny(TINY_TEXT, cell="gru"), root / "tiny-gru", "tiny-gru")
     return root
+
+
+@pytest.fixture
+def fake_hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeHub]:
+    """huggingface_hub pointed at a FakeHub on 127.0.0.1, with an empty private cache."""
+    with running_fake_hub(monkeypatch, tmp_path / "hf-cache") as hub:
+        yield hub

@@ -4,12 +4,11 @@ test session (plus the shipped ones, when present)."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fakehub import FakeHub, closed_port
 from streamlit.testing.v1 import AppTest
-from test_publish import FakeHub, closed_port, running_fake_hub
 
 from charrnn import CharRNN, sample
 from playground import catalog, generation, params, scoring, table
@@ -33,12 +32,6 @@ def run_app(monkeypatch: pytest.MonkeyPatch):
         return ok(at.run())
 
     return run
-
-
-@pytest.fixture
-def fake_hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeHub]:
-    with running_fake_hub(monkeypatch, tmp_path / "hf-cache") as hub:
-        yield hub
 
 
 def ok(at: AppTest) -> AppTest:

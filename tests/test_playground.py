@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fakehub import running_fake_hub
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from test_publish import running_fake_hub
 
 from charrnn import CharRNN, SamplingSettings, UnknownCharactersError, generate
 from charrnn.metrics import surprisal_nats
