@@ -1,0 +1,142 @@
+"""The course's worked example of a vanilla RNN, computed step by step (NumPy only).
+
+    a_t = W_H h_{t-1} + W_X x_t      (d,)   pre-activation
+    h_t = tanh(a_t)                  (d,)   hidden state
+    y_t = softmax(W_Y h_t)           (k,)   distribution over the next character
+    J   = (1/T) sum_t -ln y_t[x_{t+1}]
+
+with one-hot inputs x_t over a vocabulary of k characters and d hidden units. The defaults are the
+course's numbers: vocabulary [h, e, l, o], d = 3, h_0 = 0, the word "hello" read as "hell" with
+targets "ello". The app's "How it works" tab shows every number this module returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+
+WORD = "hello"
+# The course's weights: W_H (d, d), W_X (d, k), W_Y (k, d) with d = 3 hidden units, k = 4 characters.
+W_H = np.array([[0.1, 0.5, 0.1], [0.5, 0.9, 0.3], [0.3, 0.2, 0.1]])
+W_X = np.array([[0.6, 0.8, 0.4, 0.8], [0.2, 0.2, 0.8, 0.7], [0.9, 0.8, 0.1, 0.2]])
+W_Y = np.array([[0.9, 0.8, 0.3], [0.2, 0.3, 0.4], [0.6, 0.9, 0.1], [0.5, 0.0, 0.3]])
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The three matrices of the vanilla RNN (no biases, as in the course)."""
+
+    W_H: np.ndarray  # (d, d) hidden -> hidden
+    W_X: np.ndarray  # (d, k) input -> hidden
+    W_Y: np.ndarray  # (k, d) hidden -> output
+
+    @property
+    def hidden(self) -> int:
+        return self.W_H.shape[0]
+
+    @property
+    def vocab_size(self) -> int:
+        return self.W_X.shape[1]
+
+    def check(self) -> None:
+        d, k = self.hidden, self.vocab_size
+        shapes = {"W_H": (d, d), "W_X": (d, k), "W_Y": (k, d)}
+        for name, shape in shapes.items():
+            got = getattr(self, name).shape
+            if got != shape:
+                raise ValueError(f"{name} has shape {got}; with d = {d} and k = {k} it must be {shape}")
+
+
+COURSE_WEIGHTS = Weights(W_H, W_X, W_Y)
+
+
+@dataclass(frozen=True)
+class LessonStep:
+    """Every number of one time step t (1-based, as in the course)."""
+
+    t: int
+    char: str  # the character read, x_t
+    target: str  # the character that follows, x_{t+1}
+    x: np.ndarray  # (k,) one-hot of char
+    h_prev: np.ndarray  # (d,) h_{t-1}
+    a: np.ndarray  # (d,)
+    h: np.ndarray  # (d,)
+    scores: np.ndarray  # (k,) W_Y h_t, the logits
+    y: np.ndarray  # (k,) softmax of the scores
+    target_prob: float  # y_t[target]
+    loss: float  # -ln y_t[target], nats
+
+
+@dataclass(frozen=True)
+class Lesson:
+    vocab: list[str]
+    steps: list[LessonStep]
+
+    @property
+    def total_loss(self) -> float:
+        """sum_t -ln y_t[x_{t+1}] (nats)."""
+        return float(sum(s.loss for s in self.steps))
+
+    @property
+    def mean_loss(self) -> float:
+        """The course's J = total / T (nats per character)."""
+        return self.total_loss / len(self.steps)
+
+
+def vocab_of(word: str) -> list[str]:
+    """The word's distinct characters in order of first appearance ("hello" -> h, e, l, o)."""
+    return list(dict.fromkeys(word))
+
+
+def one_hot(index: int, size: int) -> np.ndarray:
+    x = np.zeros(size)
+    x[index] = 1.0
+    return x
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    e = np.exp(scores - scores.max())  # shifted: same result, no overflow
+    return e / e.sum()
+
+
+def run_lesson(word: str = WORD, weights: Weights = COURSE_WEIGHTS, vocab: list[str] | None = None) -> Lesson:
+    """Read ``word[:-1]`` one character at a time from h_0 = 0, predicting ``word[1:]``."""
+    vocab = vocab or vocab_of(word)
+    if len(word) < 2:
+        raise ValueError("the word needs at least two characters: one to read, one to predict")
+    unknown = sorted(set(word) - set(vocab))
+    if unknown:
+        raise ValueError(f"characters {unknown} are not in the vocabulary {vocab}")
+    weights.check()
+    if weights.vocab_size != len(vocab):
+        raise ValueError(f"the weights are for k = {weights.vocab_size} characters, the vocabulary has {len(vocab)}")
+    index = {c: i for i, c in enumerate(vocab)}
+    h = np.zeros(weights.hidden)  # h_0
+    steps = []
+    for t, (char, target) in enumerate(pairwise(word), start=1):
+        x = one_hot(index[char], len(vocab))  # (k,)
+        a = weights.W_H @ h + weights.W_X @ x  # (d,)
+        h_new = np.tanh(a)  # (d,)
+        scores = weights.W_Y @ h_new  # (k,)
+        y = softmax(scores)  # (k,)
+        p = float(y[index[target]])
+        steps.append(LessonStep(t, char, target, x, h, a, h_new, scores, y, p, -float(np.log(p))))
+        h = h_new
+    return Lesson(vocab, steps)
+
+
+def fit_weights(weights: Weights, vocab_size: int, hidden: int, seed: int = 0) -> Weights:
+    """The same weights for another k or d: the entries that still fit are kept, new ones are drawn
+    (one decimal in [0, 1), like the course's), so a user's edits survive a change of word."""
+    rng = np.random.default_rng(seed)
+
+    def fit(matrix: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        out = np.round(rng.uniform(0.0, 0.95, shape), 1)
+        rows, cols = min(shape[0], matrix.shape[0]), min(shape[1], matrix.shape[1])
+        out[:rows, :cols] = matrix[:rows, :cols]
+        return out
+
+    d, k = hidden, vocab_size
+    return Weights(fit(weights.W_H, (d, d)), fit(weights.W_X, (d, k)), fit(weights.W_Y, (k, d)))

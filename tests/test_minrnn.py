@@ -1,0 +1,117 @@
+"""The NumPy reference vanilla RNN: gradients against numerical ones, against PyTorch autograd and
+against CharRNN(cell="rnn") on shared weights; a short training run on a tiny text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from charrnn import CharRNN
+from training import minrnn
+
+K, D, T = 6, 5, 8
+
+
+@pytest.fixture
+def case() -> tuple[minrnn.Params, np.ndarray, np.ndarray, np.ndarray]:
+    """Random weights large enough for tanh to bend, a random chunk and a non-zero start state."""
+    rng = np.random.default_rng(1)
+    params = minrnn.init_params(K, D, rng, scale=0.5)
+    params["b_h"], params["b_y"] = rng.standard_normal(D) * 0.5, rng.standard_normal(K) * 0.5
+    return params, rng.integers(0, K, T), rng.integers(0, K, T), np.tanh(rng.standard_normal(D))
+
+
+def torch_loss(weights: dict[str, torch.Tensor], inputs, targets, h_prev) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same vanilla RNN written with torch ops, for autograd: (mean loss, last hidden state)."""
+    h, losses = torch.as_tensor(h_prev), []
+    for x, y in zip(inputs, targets, strict=True):
+        h = torch.tanh(weights["W_H"] @ h + weights["W_X"][:, int(x)] + weights["b_h"])
+        log_probs = torch.log_softmax(weights["W_Y"] @ h + weights["b_y"], dim=0)
+        losses.append(-log_probs[int(y)])
+    return torch.stack(losses).mean(), h
+
+
+def test_gradients_match_numerical_gradients(case) -> None:
+    params, inputs, targets, h_prev = case
+    _, analytic, _ = minrnn.loss_and_grads(params, inputs, targets, h_prev)
+    numeric = minrnn.numerical_gradients(params, inputs, targets, h_prev)
+    errors = {name: minrnn.relative_error(analytic[name], numeric[name]) for name in minrnn.PARAM_NAMES}
+    print("relative errors vs numerical:", {k: f"{v:.1e}" for k, v in errors.items()})
+    assert max(errors.values()) < 1e-5, errors
+
+
+def test_the_cli_gradient_check_passes() -> None:
+    assert max(minrnn.gradient_check().values()) < 1e-5
+
+
+def test_numpy_and_torch_agree_on_loss_state_and_gradients(case) -> None:
+    params, inputs, targets, h_prev = case
+    loss, grads, h_last = minrnn.loss_and_grads(params, inputs, targets, h_prev)
+    weights = {name: torch.tensor(value, requires_grad=True) for name, value in params.items()}
+    torch_value, torch_h = torch_loss(weights, inputs, targets, h_prev)
+    torch_value.backward()
+    assert abs(loss - torch_value.item()) < 1e-12
+    np.testing.assert_allclose(h_last, torch_h.detach().numpy(), rtol=0, atol=1e-12)
+    differences = {name: np.abs(grads[name] - weights[name].grad.numpy()).max() for name in params}
+    print("max |numpy - torch| gradients:", {k: f"{v:.1e}" for k, v in differences.items()})
+    assert max(differences.values()) < 1e-12
+
+
+def test_charrnn_rnn_computes_the_same_function(case) -> None:
+    """CharRNN(cell="rnn", layers=1) is this RNN when the embedding is the identity (one-hot
+    inputs: embedding size k), W_ih = W_X, W_hh = W_H, the biases split as b_h + 0, the head W_Y, b_y."""
+    params, inputs, targets, h_prev = case
+    model = CharRNN([chr(97 + i) for i in range(K)], cell="rnn", layers=1, hidden=D, embedding=K).double()
+    shared = {
+        "embed.weight": np.eye(K),
+        "rnn.weight_ih_l0": params["W_X"],
+        "rnn.weight_hh_l0": params["W_H"],
+        "rnn.bias_ih_l0": params["b_h"],
+        "rnn.bias_hh_l0": np.zeros(D),
+        "head.weight": params["W_Y"],
+        "head.bias": params["b_y"],
+    }
+    model.load_state_dict({name: torch.tensor(value) for name, value in shared.items()})
+    logits, state = model(torch.tensor(inputs)[None], torch.tensor(h_prev).view(1, 1, D))  # (1, T, K)
+    loss = torch.nn.functional.cross_entropy(logits[0], torch.tensor(targets))
+    loss.backward()
+    numpy_loss, grads, h_last = minrnn.loss_and_grads(params, inputs, targets, h_prev)
+    _, cache = minrnn.forward(params, inputs, targets, h_prev)
+    np.testing.assert_allclose(torch.softmax(logits[0], -1).detach().numpy(), cache.y, atol=1e-12)
+    np.testing.assert_allclose(state.detach().numpy().ravel(), h_last, atol=1e-12)
+    assert abs(loss.item() - numpy_loss) < 1e-12
+    np.testing.assert_allclose(model.rnn.weight_hh_l0.grad.numpy(), grads["W_H"], atol=1e-12)
+    np.testing.assert_allclose(model.head.weight.grad.numpy(), grads["W_Y"], atol=1e-12)
+    # One-hot input through the identity embedding: W_X's gradient is W_ih's.
+    np.testing.assert_allclose(model.rnn.weight_ih_l0.grad.numpy(), grads["W_X"], atol=1e-12)
+
+
+def test_clipping_bounds_every_entry() -> None:
+    clipped = minrnn.clip_gradients({"W": np.array([-9.0, 0.5, 7.0])})
+    np.testing.assert_array_equal(clipped["W"], [-5.0, 0.5, 5.0])
+
+
+def test_training_on_a_tiny_text_lowers_the_loss_and_samples_its_characters() -> None:
+    text = "hello world, hello rnn.\n" * 20
+    trained = minrnn.train(text, hidden=24, seq_len=12, lr=0.1, steps=200, seed=0)
+    first, last = trained.losses[0], np.mean(trained.losses[-20:])
+    print(f"training loss {first:.3f} -> {last:.3f} nats/char")
+    assert first == pytest.approx(np.log(len(trained.vocab)), abs=0.01)  # small init: a uniform guess
+    assert last < 0.5
+    sample = minrnn.sample_text(trained, "hello", 60, seed=3)
+    assert len(sample) == 60 and set(sample) <= set(text)
+
+
+def test_the_cli_trains_on_a_text_file(tmp_path, capsys) -> None:
+    path = tmp_path / "tiny.txt"
+    path.write_text("abcabcabd\n" * 40, encoding="utf-8")
+    argv = ["--text", str(path), "--hidden", "8", "--seq-len", "10", "--steps", "40", "--report-every", "20"]
+    assert minrnn.main([*argv, "--sample-length", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "step 20 |" in out and "step 40 |" in out and "val" in out
+
+
+def test_the_cli_refuses_a_missing_file(tmp_path, capsys) -> None:
+    assert minrnn.main(["--text", str(tmp_path / "missing.txt")]) == 2
+    assert "error:" in capsys.readouterr().err
