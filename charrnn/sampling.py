@@ -13,6 +13,7 @@ procedure, so the same seed gives the same text on either. ``generate_batch`` an
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,9 @@ from charrnn.model import CharRNN
 from charrnn.vocab import Encoded
 
 MAX_LENGTH = 100_000
+# Below this, logits / temperature can overflow float64 (float32 logits reach 3.4e38) and the
+# softmax turns to NaN; a temperature this low is argmax in all but exact ties anyway.
+MIN_TEMPERATURE = 1e-6
 ENGINES = ("fast", "reference")
 # The ufuncs behind ndarray.max/sum/cumsum, called directly: same results, less dispatch per step.
 _max, _sum, _accumulate = np.maximum.reduce, np.add.reduce, np.add.accumulate
@@ -40,14 +44,20 @@ class SamplingSettings:
     greedy: bool = False
 
     def __post_init__(self) -> None:
-        if not self.greedy and not (isinstance(self.temperature, int | float) and self.temperature > 0):
-            raise ValueError(f"temperature must be > 0 (got {self.temperature}); use greedy for argmax")
-        if not math.isfinite(self.temperature):
-            raise ValueError("temperature must be a finite number")
-        if self.top_k is not None and self.top_k < 0:
-            raise ValueError(f"top_k must be >= 0 (got {self.top_k}); 0 turns it off")
-        if self.top_p is not None and not (0 < self.top_p <= 1):
-            raise ValueError(f"top_p must be in (0, 1] (got {self.top_p}); 1 turns it off")
+        if not _is_real(self.temperature) or not math.isfinite(self.temperature):
+            raise ValueError(f"temperature must be a finite number (got {self.temperature!r})")
+        if not self.greedy and self.temperature < MIN_TEMPERATURE:
+            raise ValueError(
+                f"temperature must be at least {MIN_TEMPERATURE:g} (got {self.temperature!r}); use greedy for argmax"
+            )
+        if self.top_k is not None and not (isinstance(self.top_k, numbers.Integral) and self.top_k >= 0):
+            raise ValueError(f"top_k must be a whole number >= 0 (got {self.top_k!r}); 0 turns it off")
+        if self.top_p is not None and not (_is_real(self.top_p) and 0 < self.top_p <= 1):
+            raise ValueError(f"top_p must be in (0, 1] (got {self.top_p!r}); 1 turns it off")
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, numbers.Real)
 
 
 @dataclass(frozen=True)
@@ -359,9 +369,16 @@ def encode_prime(model: CharRNN, prime: str, unknown: str = "error", replacement
     return encoded
 
 
-def _check_length(length: int) -> None:
-    if not 0 <= length <= MAX_LENGTH:
-        raise ValueError(f"length must be between 0 and {MAX_LENGTH} (got {length})")
+def _check_request(primes: Sequence[object], length: object, seeds: Sequence[object]) -> None:
+    """Refuse what would otherwise fail deep inside (or far from the caller) with one clear line."""
+    for prime in primes:
+        if not isinstance(prime, str):
+            raise ValueError(f"prime must be a str (got {type(prime).__name__})")
+    if not (isinstance(length, numbers.Integral) and 0 <= length <= MAX_LENGTH):
+        raise ValueError(f"length must be a whole number between 0 and {MAX_LENGTH} (got {length!r})")
+    for seed in seeds:
+        if seed is not None and not (isinstance(seed, numbers.Integral) and seed >= 0):
+            raise ValueError(f"seed must be None or a whole number >= 0 (got {seed!r})")
 
 
 def generate(
@@ -382,7 +399,7 @@ def generate(
     ``engine`` picks how the model runs (``fast`` or ``reference``) unless a ``stepper`` is given.
     """
     settings = settings or SamplingSettings()
-    _check_length(length)
+    _check_request([prime], length, [seed])
     ids = encode_prime(model, prime, unknown, replacement).ids
     stepper = stepper or make_stepper(model, engine)
     sampler = _Sampler(settings, [np.random.default_rng(seed)], model.vocab.chars)
@@ -412,7 +429,7 @@ def sample(
     """The generated text (without the prime) as one string: the text ``generate`` yields, drawn
     without building a ``Step`` (or the distributions only a ``Step`` shows) per character."""
     settings = SamplingSettings(temperature, top_k, top_p, greedy)
-    _check_length(length)
+    _check_request([prime], length, [seed])
     ids = encode_prime(model, prime, unknown, replacement).ids
     stepper = make_stepper(model, engine)
     sampler = _Sampler(settings, [np.random.default_rng(seed)], model.vocab.chars, lean=True)
@@ -436,13 +453,13 @@ def _batch_setup(
     engine: str,
     stepper: object | None,
 ) -> tuple[list[list[int]], list[np.random.Generator], Stepper | ReferenceBatchStepper]:
-    _check_length(length)
     if isinstance(primes, str):
         primes = [primes] * (len(seeds) if seeds is not None else 1)
     if seeds is None:
         seeds = [None] * len(primes)
     if len(primes) != len(seeds) or not primes:
         raise ValueError(f"need one seed per prime (got {len(primes)} primes and {len(seeds)} seeds)")
+    _check_request(primes, length, seeds)
     ids = [encode_prime(model, p, unknown, replacement).ids for p in primes]
     if stepper is not None:
         return ids, [np.random.default_rng(s) for s in seeds], stepper  # type: ignore[return-value]

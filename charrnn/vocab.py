@@ -67,7 +67,7 @@ class Vocab:
         become ``replacement`` (``replace``, which must itself be in the vocabulary)."""
         if policy not in UNKNOWN_POLICIES:
             raise ValueError(f"unknown-character policy must be one of {UNKNOWN_POLICIES}, not {policy!r}")
-        if policy == "replace" and (replacement is None or replacement not in self.index):
+        if policy == "replace" and not (isinstance(replacement, str) and replacement in self.index):
             raise ValueError(f"replacement character {replacement!r} is not in the vocabulary; pick one that is")
         unknown = self.unknown_chars(text)
         if not unknown:
