@@ -93,9 +93,13 @@ def _shown(text: str) -> str:
 
 def parse_query(query: Mapping[str, str | list[str]]) -> tuple[Settings, list[str]]:
     """Settings from a query string (missing keys keep their defaults) and notes on what was fixed."""
-    q = {str(k): clean_text(_last(v)) for k, v in query.items()}
+    given = {str(k): _last(v) for k, v in query.items()}
+    q = {k: clean_text(v) for k, v in given.items()}
     notes: list[str] = []
     s = Settings()
+    garbled = [k for k in q if q[k] != given[k]]
+    if garbled:
+        notes.append(f"The link's {', '.join(garbled)} held broken characters (lone surrogates): they are dropped.")
 
     if "style" in q:
         style = q["style"]
