@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin
+from huggingface_hub.utils import HFValidationError, validate_repo_id
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
@@ -136,9 +137,8 @@ class CharRNN(
         """Load from a local directory or a Hub repo id, on CPU, with strict key/shape checks.
         Raises ``CheckpointError`` with a one-line reason for anything malformed."""
         source = str(pretrained_model_name_or_path)
-        _check_local_source(source)
         try:
-            model = super().from_pretrained(source, **kwargs)
+            model = super().from_pretrained(_check_source(source), **kwargs)
         except CheckpointError:
             raise
         except json.JSONDecodeError as e:
@@ -167,9 +167,19 @@ def _looks_local(source: str) -> bool:
     return Path(source).exists() or source.startswith((".", "/", "~")) or source.count("/") > 1 or "\\" in source
 
 
-def _check_local_source(source: str) -> None:
+def _check_source(source: str) -> str:
+    """What to hand to the Hub mixin: the local directory (``~`` expanded), or a valid repo id."""
     if not _looks_local(source):
-        return
+        try:
+            validate_repo_id(source)
+        except HFValidationError:
+            raise CheckpointError(f"{source}: neither a model directory nor a Hub repo id ('owner/name')") from None
+        return source
+    _check_local_source(source)
+    return str(Path(source).expanduser())
+
+
+def _check_local_source(source: str) -> None:
     path = Path(source).expanduser()
     if not path.is_dir():
         raise CheckpointError(f"{source}: model directory not found")

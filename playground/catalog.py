@@ -18,6 +18,7 @@ WEIGHTS_FILE = "model.safetensors"
 HISTORY_FILE = "history.json"
 CARD_FILE = "README.md"
 MODEL_FILES = (CONFIG_FILE, WEIGHTS_FILE, HISTORY_FILE, CARD_FILE)
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 ENV_MODELS_DIR = "CHARRNN_MODELS_DIR"
 FLAGSHIP = "shakespeare"
 FALLBACK_PRIME = "The "
@@ -178,7 +179,7 @@ def read_model_info(path: Path, key: str, base: Path, source: str = "local") -> 
     baseline = meta.get("ngram_baseline") if isinstance(meta.get("ngram_baseline"), dict) else {}
     error = None
     if safe_file(path, WEIGHTS_FILE, base) is None:
-        error = f"{WEIGHTS_FILE} is missing (training may still be running)"
+        error = f"{WEIGHTS_FILE} {_why_no_weights(path)}"
     val_loss = _number(meta.get("val_loss"))
     train_time = _number(meta.get("train_time_s"))
     return ModelInfo(
@@ -202,6 +203,17 @@ def read_model_info(path: Path, key: str, base: Path, source: str = "local") -> 
         sample_temperature=_number(history.get("sample_temperature")),
         history_error=history_error,
     )
+
+
+def _why_no_weights(path: Path) -> str:
+    """Why the weights file is unusable. Weights in a pickle format are never loaded (unpickling
+    runs code): say so rather than let a user wonder why their file is ignored."""
+    if (path / WEIGHTS_FILE).is_symlink() or (path / WEIGHTS_FILE).exists():
+        return "is not a regular file inside the folder"
+    pickled = sorted(p.name for p in path.iterdir() if p.suffix in PICKLE_SUFFIXES) if path.is_dir() else []
+    if pickled:
+        return f"is missing ({pickled[0]} is never loaded: pickle files can run code; convert it to safetensors)"
+    return "is missing (training may still be running)"
 
 
 def _read_history(path: Path, base: Path) -> tuple[dict[str, Any], str | None]:
