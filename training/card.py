@@ -8,6 +8,7 @@ from pathlib import Path
 from charrnn.files import atomic_write_text
 from charrnn.history import load_history
 from charrnn.metrics import bits_per_char
+from training.config import load_recipe
 
 CARD_FILE = "README.md"
 TARGET_MARGIN = 0.05  # every shipped style should beat its best n-gram baseline by this much
@@ -67,8 +68,10 @@ def render_card(config: dict, history: dict) -> str:
         if baseline:  # finalized: official validation, n-gram baseline, maybe float16
             source = f"--corpus {train['corpus']}" if train.get("corpus") else f"--text {train.get('text')}"
             half = " --float16" if meta.get("weights_dtype") == "float16" else ""
-            commands.append(f"python -m training.finalize {train.get('out')} {source}{half}")
+            commands.append(f"python -m training.finalize {shipped_dir(train)} {source}{half}")
         lines += ["## Reproduce", "", "```bash", *commands, "```", ""]
+    if meta.get("notes"):
+        lines += ["## Notes", "", *(f"- {note}" for note in meta["notes"]), ""]
     lines += [
         "## Load",
         "",
@@ -90,6 +93,17 @@ def render_card(config: dict, history: dict) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def shipped_dir(train: dict) -> str:
+    """Where the reproduce command writes the model: the recipe's folder (a run may have been
+    written elsewhere with ``--out`` and moved into place), else the run's own ``--out``."""
+    if train.get("recipe"):
+        try:
+            return load_recipe(train["recipe"]).get("out", train.get("out"))
+        except ValueError:  # a recipe this checkout does not have
+            pass
+    return train.get("out")
 
 
 def train_command(train: dict) -> str:

@@ -42,7 +42,13 @@ def float16_loss(model: CharRNN, val: str) -> float:
 
 
 def finalize(
-    model_dir: Path, corpus: str | None, text: str | None, float16: bool, orders: list[int], baseline_from: Path | None
+    model_dir: Path,
+    corpus: str | None,
+    text: str | None,
+    float16: bool,
+    orders: list[int],
+    baseline_from: Path | None,
+    notes: list[str] | None = None,
 ) -> dict:
     model = CharRNN.from_pretrained(model_dir)
     _, full = load_text(corpus, text)
@@ -65,6 +71,8 @@ def finalize(
         ngram_baseline=baseline,
         margin_vs_ngram=result["margin"],
     )
+    if notes is not None:  # replaces earlier notes: the card says what is true of this model now
+        model.meta["notes"] = notes
     model.save_pretrained(model_dir, dtype=torch.float16 if float16 else None)
     write_card(model_dir)
     return result
@@ -86,9 +94,17 @@ def main(argv: list[str] | None = None) -> int:
         help="Kneser-Ney orders for the baseline; the best is quoted",
     )
     parser.add_argument("--baseline-from", type=Path, help="finalized model dir on the same text: reuse its baseline")
+    parser.add_argument(
+        "--note",
+        action="append",
+        dest="notes",
+        help="a line for the card's Notes (repeatable; replaces earlier notes), e.g. the recipes tried",
+    )
     args = parser.parse_args(argv)
     try:
-        result = finalize(args.model, args.corpus, args.text, args.float16, args.ngram_orders, args.baseline_from)
+        result = finalize(
+            args.model, args.corpus, args.text, args.float16, args.ngram_orders, args.baseline_from, args.notes
+        )
     except (CheckpointError, CorpusError, ValueError, OSError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
