@@ -29,6 +29,9 @@ TABS = {
     "generate": "✍️ Generate",
     "score": "🔬 Score a text",
     "training": "📈 Training timeline",
+    "lesson": "🧮 How it works",
+    "neurons": "🔦 Neurons",
+    "compare": "⚖️ RNN vs GRU vs LSTM",
     "download": "📦 Download & deploy",
 }
 TAB_NAMES = {label: name for name, label in TABS.items()}
@@ -38,6 +41,8 @@ TAB_NAMES = {label: name for name, label in TABS.items()}
 KEPT_WIDGETS = (
     "prime", "length", "temperature", "greedy", "top_k", "top_p", "seed", "unknown", "alts", "pos", "preview_t",
     "score_text", "x_axis", "log_steps", "loss_unit", "timeline_point", "hub_repo", "branch_char", "dist_all",
+    "lesson_word", "lesson_hidden", "neuron_source", "neuron_text", "neuron_layer", "neuron_unit", "neuron_state",
+    "neuron_pick", "compare_prime", "compare_seed", "compare_length", "compare_temperature",
 )
 # fmt: on
 POLICY_HELP = {
@@ -970,15 +975,23 @@ def main() -> None:
         st.warning(f"Top-k {ss.top_k} is more than the {len(model.vocab)} characters this model knows: top-k is off.")
         ss.top_k = 0
     sync_url()
+    from playground import compare_page, lesson_page, neurons_page  # the tabs of "Inside the RNN"
+
     tabs = st.tabs(list(TABS.values()), key="tab", on_change="rerun")
     names = list(TABS)
     for name, tab in zip(names, tabs, strict=True):
         if not tab.open:
             continue
         with tab:
-            if name in ("generate", "score") and not isinstance(model, CharRNN):
+            if name == "lesson":
+                lesson_page.render()  # needs no model
+            elif name == "compare":
+                compare_page.render(infos, load_model)
+            elif name in ("generate", "score", "neurons") and not isinstance(model, CharRNN):
                 st.error(f"**{info.name}** cannot be used: {model}", icon="⚠️")
                 st.caption("Pick another style in the sidebar. The training timeline and the files may still help.")
+            elif name == "neurons":
+                neurons_page.render(info, model)
             elif name == "generate":
                 generate_tab(info, model)
             elif name == "score":

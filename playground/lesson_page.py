@@ -1,0 +1,136 @@
+"""The "How it works" tab: the course's vanilla RNN worked through step by step. Every number on it
+comes from ``charrnn.lesson``; the user edits the word, the hidden size and any weight."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from charrnn import lesson
+from playground.table import visible
+
+WORD_MAX = 12
+HIDDEN_MAX = 6
+DEFAULTS = {"lesson_word": lesson.WORD, "lesson_hidden": lesson.COURSE_WEIGHTS.hidden, "lesson_version": 0}
+
+
+def reset() -> None:
+    """Back to the course's word, d and weights (new editor keys drop the editors' edits)."""
+    ss = st.session_state
+    ss.lesson_word, ss.lesson_hidden = lesson.WORD, lesson.COURSE_WEIGHTS.hidden
+    ss.lesson_weights = lesson.COURSE_WEIGHTS
+    ss.lesson_version = ss.get("lesson_version", 0) + 1
+
+
+def vector(v: np.ndarray) -> str:
+    """A column vector in LaTeX, 2 decimals."""
+    return r"\begin{bmatrix}" + r" \\ ".join(f"{x:.2f}" for x in v) + r"\end{bmatrix}"
+
+
+def short(v: np.ndarray) -> str:
+    return "[" + ", ".join(f"{x:.2f}" for x in v) + "]"
+
+
+def edit_matrix(name: str, matrix: np.ndarray, rows: list[str], columns: list[str], help_text: str) -> np.ndarray:
+    """A data editor for one matrix; the edited values (a cleared cell counts as 0)."""
+    ss = st.session_state
+    st.markdown(f"**{name}** &nbsp; ({matrix.shape[0]} × {matrix.shape[1]})", help=help_text)
+    frame = pd.DataFrame(matrix, index=rows, columns=columns)
+    key = f"lesson_{name}_{ss.lesson_version}_{'|'.join(rows)}_{'|'.join(columns)}"
+    edited = st.data_editor(
+        frame,
+        key=key,
+        num_rows="fixed",
+        column_config={c: st.column_config.NumberColumn(c, format="%.2f", step=0.1) for c in columns},
+    )
+    return np.nan_to_num(edited.to_numpy(dtype=np.float64))
+
+
+def weights_panel(vocab: list[str], hidden: int) -> lesson.Weights:
+    ss = st.session_state
+    stored = ss.get("lesson_weights", lesson.COURSE_WEIGHTS)
+    weights = lesson.fit_weights(stored, len(vocab), hidden)
+    units, chars = [f"h{i + 1}" for i in range(hidden)], [visible(c) for c in vocab]
+    c1, c2, c3 = st.columns([len(vocab) + 1, hidden + 1, hidden + 1])
+    with c1:
+        w_x = edit_matrix(
+            "W_X", weights.W_X, units, chars, "input → hidden: column j is added to a_t when x_t is character j"
+        )
+    with c2:
+        w_h = edit_matrix("W_H", weights.W_H, units, units, "hidden → hidden: how h_{t-1} feeds a_t")
+    with c3:
+        w_y = edit_matrix("W_Y", weights.W_Y, chars, units, "hidden → output: one row of scores per character")
+    ss.lesson_weights = lesson.Weights(w_h, w_x, w_y)
+    return ss.lesson_weights
+
+
+def summary_frame(result: lesson.Lesson) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "t": [s.t for s in result.steps],
+            "reads x_t": [visible(s.char) for s in result.steps],
+            "target x_t+1": [visible(s.target) for s in result.steps],
+            "a_t": [short(s.a) for s in result.steps],
+            "h_t": [short(s.h) for s in result.steps],
+            "y_t": [short(s.y) for s in result.steps],
+            "y_t[target]": [round(s.target_prob, 4) for s in result.steps],
+            "loss (nats)": [round(s.loss, 4) for s in result.steps],
+        }
+    )
+
+
+def step_details(result: lesson.Lesson, step: lesson.LessonStep) -> None:
+    t, chars = step.t, ", ".join(visible(c) for c in result.vocab)
+    title = f"t = {t}: read **{visible(step.char)}**, predict **{visible(step.target)}** — loss {step.loss:.2f}"
+    with st.expander(title, expanded=t == 1):
+        st.latex(rf"x_{t} = \text{{one-hot}}({visible(step.char)}) = {vector(step.x)}^\top")
+        st.latex(rf"a_{t} = W_H h_{{{t - 1}}} + W_X x_{t} = {vector(step.a)}")
+        st.latex(rf"h_{t} = \tanh(a_{t}) = {vector(step.h)}")
+        st.latex(rf"y_{t} = \mathrm{{softmax}}(W_Y h_{t}) = \mathrm{{softmax}}{vector(step.scores)} = {vector(step.y)}")
+        st.latex(rf"-\ln y_{t}[{visible(step.target)}] = -\ln {step.target_prob:.2f} = {step.loss:.2f}")
+        st.caption(f"Rows of x_t and y_t follow the vocabulary: {chars}.")
+
+
+def render() -> None:
+    ss = st.session_state
+    for key, value in DEFAULTS.items():
+        ss.setdefault(key, value)
+    st.markdown(
+        "#### A vanilla RNN by hand\n"
+        "The course's worked example: a vocabulary of *k* characters read one-hot, *d* hidden units, "
+        "h₀ = 0. Each step reads one character of the word and predicts the next; the loss is the "
+        "cross-entropy of the true next character. Edit the word, *d* or any weight: every number below "
+        "is recomputed (by `charrnn.lesson`)."
+    )
+    st.latex(
+        r"a_t = W_H\,h_{t-1} + W_X\,x_t \qquad h_t = \tanh(a_t) \qquad y_t = \mathrm{softmax}(W_Y\,h_t)"
+        r"\qquad J = \frac{1}{T}\sum_{t=1}^{T} -\ln y_t[x_{t+1}]"
+    )
+    c1, c2, c3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    c1.text_input(
+        "Word", key="lesson_word", max_chars=WORD_MAX, help="Read without its last character, predicting each next one."
+    )
+    c2.number_input("Hidden units d", 1, HIDDEN_MAX, step=1, key="lesson_hidden")
+    c3.button("↺ The course's example", on_click=reset, help='"hello", d = 3 and the course\'s weights.')
+    word = ss.lesson_word
+    if len(word) < 2:
+        st.info("Type a word of at least two characters: one to read, one to predict.")
+        return
+    vocab = lesson.vocab_of(word)
+    st.caption(f"Vocabulary (k = {len(vocab)}, in order of first appearance): " + ", ".join(visible(c) for c in vocab))
+    result = lesson.run_lesson(word, weights_panel(vocab, int(ss.lesson_hidden)), vocab)
+    reads = "".join(visible(s.char) for s in result.steps)
+    targets = "".join(visible(s.target) for s in result.steps)
+    st.markdown(f"#### {len(result.steps)} steps: reading **{reads}**, predicting **{targets}**")
+    st.dataframe(summary_frame(result), hide_index=True)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("total loss Σ −ln y_t[target]", f"{result.total_loss:.2f} nats")
+    m2.metric("J (mean per character)", f"{result.mean_loss:.2f} nats")
+    m3.metric(
+        "J in bits",
+        f"{result.mean_loss / np.log(2):.2f} bits",
+        help=f"A uniform guess costs log₂ k = {np.log2(len(vocab)):.2f} bits",
+    )
+    for step in result.steps:
+        step_details(result, step)
