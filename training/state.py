@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from charrnn.files import atomic_write
@@ -26,9 +26,13 @@ def load_state(run_dir: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, 
     path = Path(run_dir) / STATE_FILE
     if not path.is_file():
         raise FileNotFoundError(f"no resumable state at {path}; start without --resume")
-    with safe_open(str(path), framework="pt", device="cpu") as f:
-        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
-        info = json.loads(f.metadata()["info"])
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+            info = json.loads((f.metadata() or {})["info"])
+    except (SafetensorError, OSError, KeyError, json.JSONDecodeError) as e:
+        # Saves are atomic, so this is damage from outside (a bad disk, a copy cut short).
+        raise ValueError(f"{path} cannot be read ({type(e).__name__}: {e}); start again with --force") from e
     return tensors, info
 
 

@@ -15,22 +15,26 @@ import platform
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from safetensors import SafetensorError
 from tqdm import tqdm
 
 from charrnn import CharRNN, Vocab
-from charrnn.files import atomic_write_json
+from charrnn.files import atomic_write_json, remove_stale_temporaries
 from charrnn.history import HISTORY_FILE, new_history
+from charrnn.model import CONFIG_FILE, WEIGHTS_FILE
 from charrnn.sampling import sample
 from corpora import CORPORA, CorpusError
 from training.card import write_card
 from training.config import TrainConfig, config_from_args
 from training.data import load_text, split_text, to_streams
-from training.state import load_state, optimizer_tensors, restore_optimizer, save_state
+from training.state import STATE_FILE, load_state, optimizer_tensors, restore_optimizer, save_state
 
 VAL_STREAMS = 16  # validation runs the whole split as this many parallel stateful streams
 VAL_CHUNK = 512
@@ -38,6 +42,21 @@ VAL_CHUNK = 512
 
 class TrainingError(RuntimeError):
     """A run that cannot start or go on; the message says what to do."""
+
+
+@contextmanager
+def saving(path: Path) -> Iterator[None]:
+    """Turn a failed write (disk full, quota, permissions) into one line for the user. The writes are
+    atomic, so the files of the previous checkpoint are still whole: nothing to clean up."""
+    try:
+        yield
+    except (OSError, SafetensorError) as e:
+        failed = e.filename if isinstance(e, OSError) and e.filename else path
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise TrainingError(
+            f"could not save {failed} ({reason}); the previous checkpoint is intact: "
+            "free some space, then run the same command with --resume"
+        ) from e
 
 
 def sample_steps(limit: int) -> set[int]:
@@ -129,7 +148,7 @@ class Trainer:
                 f"{self.out} already holds a model; pass --resume to continue it or --force to replace it"
             )
         if self.rank == 0:
-            for path in [self.run_dir / "state.safetensors", *self.out.iterdir()]:
+            for path in [self.run_dir / STATE_FILE, *self.out.iterdir()]:
                 if path.is_file():
                     path.unlink()
 
@@ -226,8 +245,13 @@ class Trainer:
             "world": self.world,
             "history": self.history,
         }
-        save_state(self.run_dir, tensors, info)
-        atomic_write_json(self.out / HISTORY_FILE, self.history)
+        with saving(self.run_dir / STATE_FILE):
+            save_state(self.run_dir, tensors, info)
+        # After the state: the history on disk never holds a record that a resume would not restore.
+        with saving(self.out / HISTORY_FILE):
+            atomic_write_json(self.out / HISTORY_FILE, self.history)
+            if (self.out / CONFIG_FILE).exists():
+                write_card(self.out)
 
     def gather(self, hidden):
         if self.world == 1 or hidden is None:
@@ -279,9 +303,8 @@ class Trainer:
                 "hardware": hardware(self.world),
             }
         )
-        self.model.save_pretrained(self.out, dtype=torch.float16 if self.config.save_float16 else None)
-        atomic_write_json(self.out / HISTORY_FILE, self.history)
-        write_card(self.out)
+        with saving(self.out / WEIGHTS_FILE):  # history and card follow in save(), after the state
+            self.model.save_pretrained(self.out, dtype=torch.float16 if self.config.save_float16 else None)
 
     # ---- the loop ----
 
@@ -311,6 +334,9 @@ class Trainer:
         c = self.config
         if self.resume:
             step, hidden, self.history, self.best = self.restore()
+            if self.rank == 0:  # what a kill -9 in the middle of a save left behind
+                for directory in (self.out, self.run_dir):
+                    remove_stale_temporaries(directory)
             records = self.history["records"]
             self.start_time = time.time() - (records[-1]["elapsed_s"] if records else 0.0)
             return step, hidden
@@ -370,7 +396,7 @@ class Trainer:
         )
 
     def stop(self, step: int, hidden) -> None:
-        if self.rank == 0 and not (self.out / "model.safetensors").exists():
+        if self.rank == 0 and not (self.out / WEIGHTS_FILE).exists():
             self.best = self.evaluate()  # leave a loadable model even when stopped before any validation
             self.save_model(self.best, step)
         self.save(step, hidden)
@@ -413,8 +439,6 @@ class Trainer:
             "finished": True,
         }
         self.save(step, hidden)  # every rank takes part in the gathers
-        if self.rank == 0:
-            write_card(self.out)
         return self.history["summary"]
 
     def make_record(self, step: int, train_loss, val_loss, text: str | None, lr: float | None = None) -> dict:
@@ -449,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         summary = trainer.run()
-    except (TrainingError, CorpusError, FileNotFoundError, ValueError) as e:
+    except (TrainingError, CorpusError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as e:
