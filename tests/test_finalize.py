@@ -76,6 +76,7 @@ def test_finalize_measures_halves_and_writes_the_card(trained, tmp_path, capsys)
     assert finalize.main([str(model_dir), "--text", str(text), "--baseline-from", str(model_dir)]) == 0
     again = CharRNN.from_pretrained(model_dir)
     assert again.meta["ngram_baseline"] == model.meta["ngram_baseline"] and again.meta["notes"] == notes
+    assert again.meta["val_loss_training"] == model.meta["val_loss_training"]  # training's figure, not ours
 
 
 def test_a_recipe_model_reproduces_into_the_recipe_folder():

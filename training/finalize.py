@@ -67,7 +67,8 @@ def finalize(
     result.update(ngram_baseline=baseline, margin=1 - result["val_loss"] / baseline["nats_per_char"])
     model.meta.update(
         val_loss=result["val_loss"],
-        val_loss_training=model.meta.get("val_loss"),
+        # training's own figure (parallel streams); kept from the first finalize when run again
+        val_loss_training=model.meta.get("val_loss_training", model.meta.get("val_loss")),
         ngram_baseline=baseline,
         margin_vs_ngram=result["margin"],
     )
