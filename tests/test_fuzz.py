@@ -54,11 +54,6 @@ def report_examples() -> Iterator[None]:
     print("\nfuzz examples run:", ", ".join(f"{name} {n}" for name, n in sorted(RAN.items())))
 
 
-@pytest.fixture(scope="module")
-def tiny(tiny_model: CharRNN) -> CharRNN:
-    return tiny_model
-
-
 def assert_distribution(p: np.ndarray) -> None:
     assert np.isfinite(p).all() and (p >= 0).all()
     assert math.isclose(float(p.sum()), 1.0, abs_tol=1e-9)
@@ -96,28 +91,28 @@ policies = st.sampled_from(["error", "skip", "replace"])
 @example(prime="\ud800\udc00", policy="skip")
 @example(prime="é" * 100_000, policy="skip")  # 100k characters, none of them known
 @example(prime="é" * 100_000, policy="error")
-def test_any_prime_samples_or_names_its_unknown_characters(tiny: CharRNN, prime: str, policy: str) -> None:
+def test_any_prime_samples_or_names_its_unknown_characters(tiny_model: CharRNN, prime: str, policy: str) -> None:
     RAN["any_prime"] += 1
-    unknown = tiny.vocab.unknown_chars(prime)
+    unknown = tiny_model.vocab.unknown_chars(prime)
     try:
-        steps = list(generate(tiny, prime, 6, SamplingSettings(0.9), seed=1, unknown=policy))
+        steps = list(generate(tiny_model, prime, 6, SamplingSettings(0.9), seed=1, unknown=policy))
     except UnknownCharactersError as e:
         assert policy == "error" and e.unknown == unknown
         assert_one_line(e, "not in the model's vocabulary")
         return
     assert policy != "error" or not unknown
     assert len(steps) == 6
-    assert_steps(steps, len(tiny.vocab))
+    assert_steps(steps, len(tiny_model.vocab))
 
 
 @pytest.mark.slow
-def test_a_100k_character_prime_is_read_whole(tiny: CharRNN) -> None:
+def test_a_100k_character_prime_is_read_whole(tiny_model: CharRNN) -> None:
     """The library takes a prime of any length (the app keeps the last 1,000 characters)."""
     RAN["prime_100k"] += 1
     prime = ("To be, or not to be" * 6000)[:100_000]
-    steps = list(generate(tiny, prime, 5, SamplingSettings(0.8), seed=3))
-    assert_steps(steps, len(tiny.vocab))
-    reference = generate(tiny, prime, 5, SamplingSettings(0.8), seed=3, engine="reference")
+    steps = list(generate(tiny_model, prime, 5, SamplingSettings(0.8), seed=3))
+    assert_steps(steps, len(tiny_model.vocab))
+    reference = generate(tiny_model, prime, 5, SamplingSettings(0.8), seed=3, engine="reference")
     assert [s.char for s in steps] == [s.char for s in reference]
 
 
@@ -157,23 +152,23 @@ def bad_fields(temperature: object, top_k: object, top_p: object, greedy: bool, 
 
 @fuzz(300)
 @given(temperature=temperatures, top_k=top_ks, top_p=top_ps, greedy=st.booleans(), length=lengths, seed=seeds)
-@example(temperature=1e-300, top_k=None, top_p=None, greedy=False, length=5, seed=1)  # overflowed to NaN once
+@example(temperature=1e-308, top_k=None, top_p=None, greedy=False, length=5, seed=1)  # gave NaN before the floor
 @example(temperature="0.8", top_k="5", top_p="0.9", greedy=False, length="5", seed="7")  # query-string values
 @example(temperature=float("nan"), top_k=2.5, top_p=float("nan"), greedy=True, length=5.0, seed=-1)
 def test_any_setting_value_samples_or_is_refused_by_name(
-    tiny: CharRNN, temperature, top_k, top_p, greedy: bool, length, seed
+    tiny_model: CharRNN, temperature, top_k, top_p, greedy: bool, length, seed
 ) -> None:
     RAN["any_setting"] += 1
     bad = bad_fields(temperature, top_k, top_p, greedy, length, seed)
     try:
-        steps = list(generate(tiny, "To", length, SamplingSettings(temperature, top_k, top_p, greedy), seed=seed))
+        steps = list(generate(tiny_model, "To", length, SamplingSettings(temperature, top_k, top_p, greedy), seed=seed))
     except ValueError as e:
         assert bad, f"refused valid settings: {e}"
         assert_one_line(e, *bad)
         return
     assert not bad, f"accepted bad {bad}"
     assert len(steps) == length
-    assert_steps(steps, len(tiny.vocab))
+    assert_steps(steps, len(tiny_model.vocab))
     if top_k:
         assert all(np.count_nonzero(s.probs) <= top_k for s in steps)
 
@@ -230,16 +225,16 @@ def test_any_finite_logits_give_distributions_that_sum_to_one(logits, settings, 
     seed_list=st.lists(st.one_of(st.none(), st.integers(0, 2**64)), min_size=1, max_size=5),
     settings=valid_settings,
 )
-def test_batches_of_any_primes_and_seeds(tiny: CharRNN, prime_list: list, seed_list: list, settings) -> None:
+def test_batches_of_any_primes_and_seeds(tiny_model: CharRNN, prime_list: list, seed_list: list, settings) -> None:
     RAN["any_batch"] += 1
     n = min(len(prime_list), len(seed_list))
     prime_list, seed_list = prime_list[:n], [s if s is not None else 1 for s in seed_list[:n]]
-    rows = list(generate_batch(tiny, prime_list, 5, settings, seeds=seed_list, unknown="skip"))
+    rows = list(generate_batch(tiny_model, prime_list, 5, settings, seeds=seed_list, unknown="skip"))
     for row in rows:
         assert len(row) == n
-        assert_steps(row, len(tiny.vocab))
+        assert_steps(row, len(tiny_model.vocab))
     texts = ["".join(row[i].char for row in rows) for i in range(n)]
-    assert texts == sample_batch(tiny, prime_list, 5, settings, seeds=seed_list, unknown="skip")
+    assert texts == sample_batch(tiny_model, prime_list, 5, settings, seeds=seed_list, unknown="skip")
 
 
 # ---------------------------------------------------------------- the query string
@@ -298,16 +293,17 @@ def test_every_query_value_refused_or_changed_is_said(key: str, value) -> None:
         query_values,
     )
 )
-def test_any_query_samples_on_a_real_model(tiny: CharRNN, query: dict) -> None:
+def test_any_query_samples_on_a_real_model(tiny_model: CharRNN, query: dict) -> None:
     """What the page does with a link: parse, read the prime, stream (shortened here for time)."""
     RAN["query_to_sample"] += 1
     s, _ = params.parse_query(query)
     try:
-        prime = generation.prepare_prime(tiny, s.prime or "", s.unknown)
+        prime = generation.prepare_prime(tiny_model, s.prime or "", s.unknown)
     except UnknownCharactersError as e:  # the page shows this and disables Generate
         assert_one_line(e, "not in the model's vocabulary")
         return
-    keep = "" if tiny.vocab.unknown_chars(s.keep) else s.keep[:10]  # the page drops an unknown keep
-    steps = list(generation.stream(tiny, prime, min(s.length, 12), s.sampling(len(tiny.vocab)), s.seed, keep))
-    assert len(steps) == max(min(s.length, 12), len(keep))
-    assert_steps(steps, len(tiny.vocab))
+    keep = "" if tiny_model.vocab.unknown_chars(s.keep) else s.keep[:10]  # the page drops an unknown keep
+    length = min(s.length, 12)
+    steps = list(generation.stream(tiny_model, prime, length, s.sampling(len(tiny_model.vocab)), s.seed, keep))
+    assert len(steps) == max(length, len(keep))
+    assert_steps(steps, len(tiny_model.vocab))
