@@ -28,6 +28,13 @@ def vector(v: np.ndarray) -> str:
     return r"\begin{bmatrix}" + r" \\ ".join(f"{x:.2f}" for x in v) + r"\end{bmatrix}"
 
 
+def latex_char(char: str) -> str:
+    """A character of the user's word inside LaTeX: as text, its special characters escaped."""
+    special = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "#": r"\#", "$": r"\$", "%": r"\%"}
+    special |= {"&": r"\&", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}"}
+    return r"\text{" + special.get(char, visible(char)) + "}"
+
+
 def short(v: np.ndarray) -> str:
     return "[" + ", ".join(f"{x:.2f}" for x in v) + "]"
 
@@ -84,11 +91,11 @@ def step_details(result: lesson.Lesson, step: lesson.LessonStep) -> None:
     t, chars = step.t, ", ".join(visible(c) for c in result.vocab)
     title = f"t = {t}: read **{visible(step.char)}**, predict **{visible(step.target)}** — loss {step.loss:.2f}"
     with st.expander(title, expanded=t == 1):
-        st.latex(rf"x_{t} = \text{{one-hot}}({visible(step.char)}) = {vector(step.x)}^\top")
+        st.latex(rf"x_{t} = \text{{one-hot}}({latex_char(step.char)}) = {vector(step.x)}^\top")
         st.latex(rf"a_{t} = W_H h_{{{t - 1}}} + W_X x_{t} = {vector(step.a)}")
         st.latex(rf"h_{t} = \tanh(a_{t}) = {vector(step.h)}")
         st.latex(rf"y_{t} = \mathrm{{softmax}}(W_Y h_{t}) = \mathrm{{softmax}}{vector(step.scores)} = {vector(step.y)}")
-        st.latex(rf"-\ln y_{t}[{visible(step.target)}] = -\ln {step.target_prob:.2f} = {step.loss:.2f}")
+        st.latex(rf"-\ln y_{t}[{latex_char(step.target)}] = -\ln {step.target_prob:.2f} = {step.loss:.2f}")
         st.caption(f"Rows of x_t and y_t follow the vocabulary: {chars}.")
 
 

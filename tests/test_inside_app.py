@@ -1,0 +1,151 @@
+"""The "Inside the RNN" tabs of the app (How it works, Neurons, RNN vs GRU vs LSTM), driven by
+``streamlit.testing.v1.AppTest`` against tiny models trained here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import TINY_TEXT, train_tiny, write_model_dir
+from streamlit.testing.v1 import AppTest
+
+from charrnn import lesson
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TIMEOUT = 240  # seconds for one page run; generous: the machine is shared
+TABS = {"lesson": "🧮 How it works", "neurons": "🔦 Neurons", "compare": "⚖️ RNN vs GRU vs LSTM"}
+
+
+@pytest.fixture(scope="module")
+def three_cells_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models folder holding the comparison's three styles (tiny stand-ins)."""
+    root = tmp_path_factory.mktemp("compare-models")
+    for cell in ("rnn", "gru", "lstm"):
+        write_model_dir(train_tiny(TINY_TEXT, cell=cell, steps=10, seed=1), root / f"shakespeare-{cell}", cell)
+    return root
+
+
+@pytest.fixture
+def broken_root(tmp_path: Path, tiny_model) -> Path:
+    """Only a style whose weights are missing: nothing can be loaded."""
+    directory = write_model_dir(tiny_model, tmp_path / "broken")
+    (directory / "model.safetensors").unlink()
+    return tmp_path
+
+
+@pytest.fixture
+def open_tab(monkeypatch: pytest.MonkeyPatch):
+    """``open_tab(models_root, name)``: the page opened on one of the new tabs."""
+
+    def run(root: Path, name: str, style: str | None = None) -> AppTest:
+        monkeypatch.setenv("CHARRNN_MODELS_DIR", str(root))
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        at.query_params.update({"style": style} if style else {})
+        at = ok(at.run())
+        at.session_state["tab"] = TABS[name]
+        return ok(at.run())
+
+    return run
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def steps_table(at: AppTest):
+    """The lesson's table of steps (the weight editors are dataframes too)."""
+    return next(d.value for d in at.dataframe if "reads x_t" in d.value.columns)
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+# ---------------------------------------------------------------- how it works
+
+
+def test_how_it_works_shows_the_course_numbers_and_follows_edits(open_tab, tiny_models_root: Path) -> None:
+    at = open_tab(tiny_models_root, "lesson")
+    steps = steps_table(at)
+    assert list(steps["reads x_t"]) == list("hell") and list(steps["target x_t+1"]) == list("ello")
+    assert steps["a_t"][0] == "[0.60, 0.20, 0.90]"
+    assert steps["h_t"][0] == "[0.54, 0.20, 0.72]"
+    assert steps["y_t"][0] == "[0.32, 0.21, 0.24, 0.22]"
+    shown = metrics(at)
+    assert shown["total loss Σ −ln y_t[target]"] == "5.97 nats" and shown["J (mean per character)"] == "1.49 nats"
+    assert len([e for e in at.expander if e.label.startswith("t = ")]) == 4
+    assert any("0.54" in latex.value for latex in at.latex)
+
+    edited = lesson.Weights(lesson.W_H, lesson.W_X.copy(), lesson.W_Y)
+    edited.W_X[0, 0] = -0.6  # a weight changed in the editor
+    at.session_state["lesson_weights"] = edited
+    at = ok(at.run())
+    assert steps_table(at)["a_t"][0] == "[-0.60, 0.20, 0.90]"
+    assert metrics(at)["total loss Σ −ln y_t[target]"] != "5.97 nats"
+
+    at = ok(at.text_input(key="lesson_word").set_value("hello!").run())
+    steps = steps_table(at)
+    assert len(steps) == 5 and steps["a_t"][0] == "[-0.60, 0.20, 0.90]"  # the edit survives a 5th character
+    at = ok(at.number_input(key="lesson_hidden").set_value(2).run())
+    assert steps_table(at)["h_t"][0].count(",") == 1
+
+    reset = next(b for b in at.button if "course" in b.label)
+    at = ok(reset.click().run())
+    assert at.session_state["lesson_word"] == "hello" and steps_table(at)["y_t"][0] == "[0.32, 0.21, 0.24, 0.22]"
+
+
+def test_how_it_works_needs_no_model(open_tab, broken_root: Path) -> None:
+    at = open_tab(broken_root, "lesson")
+    assert steps_table(at)["y_t"][0] == "[0.32, 0.21, 0.24, 0.22]"
+    at = ok(at.text_input(key="lesson_word").set_value("h").run())
+    assert any("at least two characters" in i.value for i in at.info)
+
+
+# ---------------------------------------------------------------- neurons
+
+
+def test_neurons_colour_a_sample_and_find_units(open_tab, tiny_models_root: Path) -> None:
+    at = open_tab(tiny_models_root, "neurons", style="tiny-lstm")
+    assert any("charrnn-text" in h.value for h in at.get("html"))
+    assert {"inside quotes", "position in line", "uppercase", "after a newline"} <= set(metrics(at))
+    ranking = at.dataframe[0].value
+    assert {"position in line", "uppercase"} <= set(ranking["feature"])
+    pick = next(b for b in at.button if "Colour the text" in b.label)
+    at = ok(pick.click().run())
+    first = ranking.iloc[0]
+    assert (at.session_state["neuron_layer"], at.session_state["neuron_unit"]) == (first["layer"], first["unit"])
+
+    at = ok(at.selectbox(key="neuron_state").set_value("c").run())  # an LSTM: its cell state too
+    at.session_state["neuron_source"] = "my own text"
+    at = ok(at.run())
+    at = ok(at.text_area(key="neuron_text").set_value('To "be" or not.\nThe end.').run())
+    assert any("never seen" in w.value for w in at.warning)  # '"' is not in the tiny vocabulary
+    html = "".join(h.value for h in at.get("html"))
+    assert "To be or not." in "".join(part.split(">")[-1] for part in html.split("</span>"))
+
+
+def test_neurons_need_a_model(open_tab, broken_root: Path) -> None:
+    at = open_tab(broken_root, "neurons")
+    assert any("cannot be used" in e.value for e in at.error)
+
+
+# ---------------------------------------------------------------- comparison
+
+
+def test_the_three_cells_side_by_side(open_tab, three_cells_root: Path) -> None:
+    at = open_tab(three_cells_root, "compare")
+    table = at.dataframe[0].value
+    assert list(table["cell"]) == ["RNN", "GRU", "LSTM"] and (table["parameters"] > 0).all()
+    assert np.allclose(table["val nats/char"], 2.0)
+    samples = [c.value for c in at.code]
+    assert len(samples) == 3 and all(s.startswith("ROMEO:\n") for s in samples)
+    at = ok(at.number_input(key="compare_seed").set_value(2).run())
+    assert [c.value for c in at.code] != samples
+
+
+def test_the_comparison_says_what_is_missing(open_tab, tiny_models_root: Path) -> None:
+    at = open_tab(tiny_models_root, "compare")
+    assert any("shakespeare-rnn" in w.value and "--recipe" in w.value for w in at.warning)
+    assert not at.code
