@@ -72,9 +72,10 @@ def find_neurons(acts: np.ndarray, text: str) -> None:
     if not found:
         return
     picks = {f"{s.feature}: layer {s.layer + 1}, unit {s.unit} (r = {s.correlation:+.2f})": s for s in found}
+    if st.session_state.get("neuron_pick") not in picks:  # kept from another text or model
+        st.session_state.neuron_pick = next(iter(picks))
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    label = c1.selectbox("A unit found", list(picks), key="neuron_pick")
-    chosen = picks.get(label) or found[0]
+    chosen = picks[c1.selectbox("A unit found", list(picks), key="neuron_pick")]
     c2.button("Colour the text by it", on_click=show_unit, args=(chosen.layer, chosen.unit), width="stretch")
 
 
