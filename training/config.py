@@ -37,6 +37,7 @@ class TrainConfig:
     warmup_steps: int = 50
     schedule: str = "cosine"  # cosine | exponential | constant
     lr_decay: float = 0.9  # per epoch, for the exponential schedule
+    cooldown_epochs: float = 0.0  # the last N epochs take the learning rate linearly down to 0
     weight_decay: float = 0.01
     grad_clip: float = 1.0
     epochs: float = 10.0
@@ -83,6 +84,7 @@ HELP = {
     "warmup_steps": "linear warm-up steps",
     "schedule": "cosine | exponential | constant",
     "lr_decay": "per-epoch factor of the exponential schedule",
+    "cooldown_epochs": "final epochs over which the learning rate falls linearly to 0, on top of the schedule",
     "weight_decay": "AdamW weight decay (matrices and embeddings; not biases)",
     "grad_clip": "clip the global gradient norm to this",
     "epochs": "passes over the training split (fractions allowed)",
