@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import tempfile
 import time
@@ -28,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
+from benchmarks.browser import CHROMIUM_ARGS, FIRST_CHARACTER_JS, browser_executable, running_app, wait_for_text
 from charrnn import CharRNN, sample
 from playground import params
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, FIRST_CHARACTER_JS, running_app, wait_for_text
 
 TIMEOUT_S = 300  # for one round of every session, and for the pages to open
 START_ROUND = f"() => {{ window.__charrnnRound = ({FIRST_CHARACTER_JS})(); }}"
@@ -91,19 +90,6 @@ def generate_at_once(pages: list, sessions: list[Session], model: CharRNN, timeo
     for page, session in zip(pages, sessions, strict=True):
         wait_for_text(page, session.expected(model), timeout_s=60)
     return timings
-
-
-def browser_executable(folder: Path) -> Path:
-    """Chromium raises some of its threads to nice -8 when it may (as root it may), which takes CPU
-    from whatever else runs, a training run say. Started without CAP_SYS_NICE it keeps the niceness
-    it was started with: a wrapper in ``folder`` drops that capability where setpriv exists."""
-    setpriv = shutil.which("setpriv")
-    if os.geteuid() != 0 or setpriv is None:
-        return CHROMIUM
-    wrapper = folder / "chromium"
-    wrapper.write_text(f'#!/bin/sh\nexec {setpriv} --inh-caps=-sys_nice --bounding-set=-sys_nice {CHROMIUM} "$@"\n')
-    wrapper.chmod(0o755)
-    return wrapper
 
 
 def server_pid() -> int:

@@ -8,32 +8,24 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from benchmarks.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    FIRST_CHARACTER_JS,
+    browser_executable,
+    running_app,
+    wait_for_text,
+)
 from charrnn import CharRNN, sample
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-START_TIMEOUT_S = 180
 PAGE_TIMEOUT_MS = 180_000
 
 pytestmark = [
@@ -47,89 +39,19 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def running_app(models: Path, log_path: Path) -> Iterator[str]:
-    """``streamlit run app.py`` on a free loopback port serving ``models``; its URL once healthy."""
-    port = free_port()
-    env = {**os.environ, "CHARRNN_MODELS_DIR": str(models), "HF_HUB_OFFLINE": "1"}
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + START_TIMEOUT_S
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                        if response.read() == b"ok":
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail(f"streamlit did not become healthy: {log_path.read_text()[-2000:]}")
-                time.sleep(0.1)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
 @pytest.fixture
 def server(tiny_models_root: Path, tmp_path: Path) -> Iterator[str]:
     with running_app(tiny_models_root, tmp_path / "streamlit.log") as url:
         yield url
 
 
-def shown_text(page) -> str:
-    """The generated text as the coloured view shows it (newlines drawn as ⏎ + a line break)."""
-    return page.locator(".charrnn-text").first.inner_text().replace("⏎", "")
-
-
-def wait_for_text(page, expected: str, timeout_s: float = 120) -> None:
-    """Until the coloured view shows ``expected`` (whitespace aside: the view wraps lines)."""
-    want = re.sub(r"\s", "", expected)
-    deadline = time.monotonic() + timeout_s
-    while True:
-        locator = page.locator(".charrnn-text").first
-        got = re.sub(r"\s", "", shown_text(page)) if locator.count() else ""
-        if got == want:
-            return
-        assert time.monotonic() < deadline, f"the page shows {got[:80]!r}..., expected {want[:80]!r}..."
-        page.wait_for_timeout(200)
-
-
-def test_generate_and_inspect_in_a_real_browser(server: str, tiny_models_root: Path) -> None:
+def test_generate_and_inspect_in_a_real_browser(server: str, tiny_models_root: Path, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     tiny = CharRNN.from_pretrained(tiny_models_root / "tiny-lstm")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(browser_executable(tmp_path)), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.set_default_timeout(PAGE_TIMEOUT_MS)
@@ -163,19 +85,6 @@ def test_generate_and_inspect_in_a_real_browser(server: str, tiny_models_root: P
 # ---------------------------------------------------------------- speed (a measurement, not a test)
 
 MEASURE = os.environ.get("CHARRNN_MEASURE", "")  # "MODELS_DIR:STYLE", e.g. "models:shakespeare"
-FIRST_CHARACTER_JS = """() => new Promise(resolve => {
-    const t0 = performance.now(); let first = null;
-    const check = () => {
-        if (first === null && document.querySelector('.charrnn-stream')) first = performance.now() - t0;
-        const idle = !document.querySelector('[data-testid="stStatusWidget"]');
-        if (first !== null && idle && document.querySelector('.charrnn-text')) {
-            observer.disconnect(); resolve({first_ms: first, total_ms: performance.now() - t0});
-        }
-    };
-    const observer = new MutationObserver(check);
-    observer.observe(document.body, {subtree: true, childList: true, characterData: true});
-    [...document.querySelectorAll('button')].find(b => b.innerText.includes('Generate')).click();
-})"""
 
 
 @pytest.mark.skipif(":" not in MEASURE, reason="a speed measurement: set CHARRNN_MEASURE=MODELS_DIR:STYLE to run it")
@@ -188,7 +97,7 @@ def test_measure_speed(tmp_path: Path) -> None:
     figures: dict[str, object] = {}
     with running_app(Path(models).resolve(), tmp_path / "streamlit.log") as url, sync_playwright() as p:
         figures["health_s"] = round(time.perf_counter() - started, 2)
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(browser_executable(tmp_path)), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(PAGE_TIMEOUT_MS)
         page.goto(f"{url}/?style={style}&len=500&seed=1")

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from benchmarks.browser import CHROMIUM, running_app
 from benchmarks.load import run_load, sessions_for
 from charrnn import CharRNN
 from tests.conftest import TINY_TEXT, write_model_dir
-from tests.test_browser import CHROMIUM, running_app
 
 SESSIONS, LENGTH, ROUNDS = 8, 200, 2
 TIMEOUT_S = 300  # per round of all sessions (tens of seconds on a free machine; minutes beside training)
