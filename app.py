@@ -18,7 +18,21 @@ import streamlit as st
 
 from charrnn import UNKNOWN_POLICIES, CharRNN, CheckpointError, UnknownCharactersError, sample
 from charrnn.history import load_history
-from playground import catalog, charts, generation, html, hub, params, scoring, snippets, table, timeline
+from playground import (
+    catalog,
+    charts,
+    compare_page,
+    generation,
+    html,
+    hub,
+    lesson_page,
+    neurons_page,
+    params,
+    scoring,
+    snippets,
+    table,
+    timeline,
+)
 from playground.catalog import ModelInfo
 from playground.params import Settings
 from playground.trace import Sample, Trace
@@ -306,7 +320,7 @@ def sidebar(infos: list[ModelInfo], root: Path) -> ModelInfo | None:
 
 def style_details(info: ModelInfo) -> None:
     if info.error:
-        st.error(f"**{info.name}** cannot be used: {info.error}", icon="⚠️")
+        st.error(f"**{info.key.removeprefix(hub.HUB_PREFIX)}** cannot be used: {info.error}", icon="⚠️")
         return
     rows = [
         ("corpus", f"{info.title or info.corpus}" + (f" — {info.author}" if info.author else "")),
@@ -975,8 +989,6 @@ def main() -> None:
         st.warning(f"Top-k {ss.top_k} is more than the {len(model.vocab)} characters this model knows: top-k is off.")
         ss.top_k = 0
     sync_url()
-    from playground import compare_page, lesson_page, neurons_page  # the tabs of "Inside the RNN"
-
     tabs = st.tabs(list(TABS.values()), key="tab", on_change="rerun")
     names = list(TABS)
     for name, tab in zip(names, tabs, strict=True):
@@ -988,7 +1000,7 @@ def main() -> None:
             elif name == "compare":
                 compare_page.render(infos, load_model)
             elif name in ("generate", "score", "neurons") and not isinstance(model, CharRNN):
-                st.error(f"**{info.name}** cannot be used: {model}", icon="⚠️")
+                st.error(f"**{info.key.removeprefix(hub.HUB_PREFIX)}** cannot be used: {model}", icon="⚠️")
                 st.caption("Pick another style in the sidebar. The training timeline and the files may still help.")
             elif name == "neurons":
                 neurons_page.render(info, model)

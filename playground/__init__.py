@@ -1,6 +1,7 @@
 """App-side logic of the Char-RNN Playground, kept out of ``app.py`` so that it is typed and unit-tested.
 
-Nothing here imports streamlit: ``app.py`` is the page, these modules are what it calls.
+Only the ``*_page`` modules import streamlit (each draws one tab of ``app.py``); the rest are what
+the page calls, typed and unit-tested without Streamlit.
 
 - ``catalog``: the model catalogue (read from ``config.json`` / ``history.json`` without weights)
   and the path-safety rules for model names;
@@ -11,5 +12,7 @@ Nothing here imports streamlit: ``app.py`` is the page, these modules are what i
 - ``table``: the probability table and visible whitespace;
 - ``html``: text coloured by probability or surprise;
 - ``scoring``: per-character surprise of any text;
-- ``timeline``: the training history as a chart and a slider.
+- ``timeline``: the training history as a chart and a slider;
+- ``lesson_page``, ``neurons_page``, ``compare_page``: the tabs of "Inside the RNN" (the course's
+  worked example, units coloured over a text, the three cells side by side).
 """

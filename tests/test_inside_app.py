@@ -149,3 +149,13 @@ def test_the_comparison_says_what_is_missing(open_tab, tiny_models_root: Path) -
     at = open_tab(tiny_models_root, "compare")
     assert any("shakespeare-rnn" in w.value and "--recipe" in w.value for w in at.warning)
     assert not at.code
+
+
+@pytest.mark.parametrize("name", list(TABS))
+def test_a_link_opens_each_new_tab(name: str, tiny_models_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The app writes ?tab=NAME into the address; opening that link must land on the same tab.
+    monkeypatch.setenv("CHARRNN_MODELS_DIR", str(tiny_models_root))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["tab"] = name
+    at = ok(at.run())
+    assert at.session_state["tab"] == TABS[name]
