@@ -145,6 +145,13 @@ class CharRNN(
             raise CheckpointError(f"{source}: {CONFIG_FILE} is not valid JSON ({e.msg} at line {e.lineno})") from e
         except (TypeError, ValueError, AttributeError, KeyError) as e:
             raise CheckpointError(f"{source}: {CONFIG_FILE} does not describe a CharRNN ({e})") from e
+        except OSError as e:  # unreadable files; for a repo id: not cached and the Hub not reachable
+            reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            if _looks_local(source):
+                raise CheckpointError(f"{source}: cannot be read ({reason})") from e
+            raise CheckpointError(
+                f"{source}: not in the local cache and not fetched from the Hugging Face Hub ({reason})"
+            ) from e
         model.eval()
         return model
 
@@ -154,6 +161,11 @@ class CharRNN(
         config_path = Path(model_id) / CONFIG_FILE
         if Path(model_id).is_dir() and not config_path.exists():
             raise CheckpointError(f"{model_id}: {CONFIG_FILE} is missing")
+        if "vocab" not in kwargs and not Path(model_id).is_dir():  # the Hub gave no usable config
+            raise CheckpointError(
+                f"{model_id}: no charrnn {CONFIG_FILE} on the Hugging Face Hub (no such repo, not reachable, "
+                "or not a charrnn model)"
+            )
         if "vocab" not in kwargs:
             raise CheckpointError(f"{model_id}: {CONFIG_FILE} has no 'vocab'; it was not written by charrnn")
         model = cls(**kwargs)

@@ -375,3 +375,12 @@ def test_a_valid_pytorch_model_bin_is_not_loaded_either(saved, tmp_path):
     (saved / "model.safetensors").unlink()
     torch.save(model.state_dict(), saved / "pytorch_model.bin")
     assert "model.safetensors" in one_line_error(lambda: CharRNN.from_pretrained(saved))
+
+
+def test_a_repo_id_neither_cached_nor_reachable_is_one_line(tmp_path, monkeypatch, fake_hub):
+    # Offline and not in the cache, or missing on the Hub: a CheckpointError, not the Hub's own error.
+    with pytest.raises(CheckpointError, match="not in the local cache") as offline:
+        CharRNN.from_pretrained("alice/nothing-here", local_files_only=True)
+    with pytest.raises(CheckpointError, match="no such repo") as missing:
+        CharRNN.from_pretrained("alice/nothing-here")
+    assert "\n" not in str(offline.value) and "\n" not in str(missing.value)
