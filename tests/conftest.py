@@ -18,6 +18,7 @@ from charrnn import CharRNN
 from charrnn.files import atomic_write_json, atomic_write_text
 from charrnn.history import new_history
 from charrnn.sampling import sample
+from training.config import TrainConfig
 
 torch.set_num_threads(1)
 
@@ -111,3 +112,28 @@ def fake_hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeHu
     """huggingface_hub pointed at a FakeHub on 127.0.0.1, with an empty private cache."""
     with running_fake_hub(monkeypatch, tmp_path / "hf-cache") as hub:
         yield hub
+
+
+def tiny_config(text_file: Path, tmp_path: Path, **overrides) -> TrainConfig:
+    """A training run of a few seconds on ``text_file``, writing under ``tmp_path`` (model/, run/)."""
+    values = dict(
+        text=str(text_file),
+        out=str(tmp_path / "model"),
+        run_dir=str(tmp_path / "run"),
+        layers=1,
+        hidden=24,
+        embedding=8,
+        batch_size=4,
+        seq_len=16,
+        sample_length=20,
+        log_every=5,
+        eval_every=7,
+        warmup_steps=3,
+        epochs=1,
+        max_steps=24,
+        ema=0.9,
+        dropout=0.2,
+        embedding_dropout=0.1,
+    )
+    values.update(overrides)
+    return TrainConfig(**values)

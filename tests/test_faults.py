@@ -22,12 +22,11 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from test_training import tiny_config
 
 from charrnn import CharRNN
 from charrnn.files import PAUSE_ENV, is_temporary
 from charrnn.history import load_history
-from tests.conftest import TINY_TEXT
+from tests.conftest import TINY_TEXT, tiny_config
 from training import train as train_module
 from training.config import TrainConfig
 from training.state import STATE_FILE, load_state

@@ -10,10 +10,9 @@ import pytest
 from safetensors import safe_open
 
 from charrnn import CharRNN
-from tests.conftest import TINY_TEXT
+from tests.conftest import TINY_TEXT, tiny_config
 from training import finalize
 from training.card import shipped_dir
-from training.config import TrainConfig
 from training.evaluate import evaluate
 from training.train import Trainer
 
@@ -24,20 +23,7 @@ def trained(tmp_path_factory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("finalize")
     text = root / "hamlet.txt"
     text.write_text(TINY_TEXT, encoding="utf-8")
-    config = TrainConfig(
-        text=str(text),
-        out=str(root / "model"),
-        run_dir=str(root / "run"),
-        layers=1,
-        hidden=24,
-        embedding=8,
-        batch_size=4,
-        seq_len=16,
-        sample_length=20,
-        warmup_steps=3,
-        max_steps=30,
-        threads=1,
-    )
+    config = tiny_config(text, root, epochs=2, max_steps=30, threads=1)
     Trainer(config).run()
     return root / "model", text
 

@@ -16,9 +16,8 @@ import torch
 
 from charrnn import CharRNN
 from charrnn.history import load_history
-from tests.conftest import TINY_TEXT
+from tests.conftest import TINY_TEXT, tiny_config
 from training import train as train_module
-from training.config import TrainConfig
 from training.train import Trainer, TrainingError, sample_steps
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,30 +59,6 @@ def run(module: str, *args: str, timeout: float = 300) -> subprocess.CompletedPr
     return subprocess.run(
         [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env
     )
-
-
-def tiny_config(text_file: Path, tmp_path: Path, **overrides) -> TrainConfig:
-    values = dict(
-        text=str(text_file),
-        out=str(tmp_path / "model"),
-        run_dir=str(tmp_path / "run"),
-        layers=1,
-        hidden=24,
-        embedding=8,
-        batch_size=4,
-        seq_len=16,
-        sample_length=20,
-        log_every=5,
-        eval_every=7,
-        warmup_steps=3,
-        epochs=1,
-        max_steps=24,
-        ema=0.9,
-        dropout=0.2,
-        embedding_dropout=0.1,
-    )
-    values.update(overrides)
-    return TrainConfig(**values)
 
 
 def test_sample_steps_are_log_spaced():
