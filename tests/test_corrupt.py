@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hostile import payloads
 from safetensors.torch import load_file, save_file
 from streamlit.testing.v1 import AppTest
-from test_model import payloads
 
 from charrnn import CharRNN, CheckpointError
 

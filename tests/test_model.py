@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from hostile import payloads
 from safetensors.torch import load_file, save_file
 
 from charrnn import CELLS, CharRNN, CheckpointError
@@ -307,24 +308,6 @@ def test_truncated_safetensors(saved, keep):
     path.write_bytes(data[: int(len(data) * keep) if isinstance(keep, float) else keep])
     message = one_line_error(lambda: CharRNN.from_pretrained(saved))
     assert "model.safetensors" in message
-
-
-class Payload:
-    """Unpickling this creates ``marker``: proof that something was unpickled."""
-
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (str(self.marker), "w"))
-
-
-def payloads(directory: Path, marker: Path) -> dict[str, bytes]:
-    """A plain pickle and a torch.save zip archive, both planting ``marker`` when loaded."""
-    torch.save({"embed.weight": Payload(marker)}, directory / "torch.tmp")
-    zipped = (directory / "torch.tmp").read_bytes()
-    (directory / "torch.tmp").unlink()
-    return {"pickle": pickle.dumps({"embed.weight": Payload(marker)}), "torch.save": zipped}
 
 
 @pytest.fixture
