@@ -71,10 +71,9 @@ def sample_steps(limit: int) -> set[int]:
 def learning_rate(config: TrainConfig, step: int, total: int, steps_per_epoch: int) -> float:
     # The cool-down multiplies whatever the schedule gives, so the steps before it are the same
     # as a run without one: a run can be given a cool-down on --resume and equal a fresh run.
+    rate = scheduled_rate(config, step, total, steps_per_epoch)
     cooldown_steps = config.cooldown_epochs * steps_per_epoch
-    if cooldown_steps > 0:
-        return scheduled_rate(config, step, total, steps_per_epoch) * min(1.0, (total - step) / cooldown_steps)
-    return scheduled_rate(config, step, total, steps_per_epoch)
+    return rate * min(1.0, (total - step) / cooldown_steps) if cooldown_steps > 0 else rate
 
 
 def scheduled_rate(config: TrainConfig, step: int, total: int, steps_per_epoch: int) -> float:
