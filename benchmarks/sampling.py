@@ -15,8 +15,10 @@ vocabulary 65), in chars/s:
             in NumPy, batch 1: the faster of 1 BLAS thread and NumPy's default
   batch16   generate_batch() with 16 streams (own seeds), every Step built, chars/s in total;
             batch16_lean is sample_batch(); batch16_split: Stepper(split=True), two threads
+  b16 floor only the products of one step for 16 streams (batch16_floor): the arithmetic
+            ceiling of batch16, and batch16_floor_over_floor the most batch16 / fast could be
 
-Extra fields: fast_blas_default (fast with NumPy's own BLAS threading), the two floors,
+Extra fields: fast_blas_default (fast with NumPy's own BLAS thread count), the two floors,
 auto_threads (what "auto" settled on by the end), and
 *_paired: the median over repetitions of the ratio within each repetition (a check on the
 ratios of medians when the machine's speed drifts).
@@ -40,10 +42,12 @@ import numpy as np
 import torch
 
 from charrnn import CharRNN, SamplingSettings
-from charrnn.engine import DEFAULT_THREADS, Engine, FastStepper, blas_threads
+from charrnn.engine import DEFAULT_THREADS, Engine, FastStepper, blas_thread_count, blas_threads
 from charrnn.sampling import generate, generate_batch, sample, sample_batch
 
 VOCAB = list("\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")  # 65
+# NumPy's own BLAS thread count, read before the engine first sets one (it leaves its count set)
+BLAS_DEFAULT = blas_thread_count()
 PRIME = "ROMEO:\n"  # short: the runs time stepping; priming is one call either way
 BATCH = 16
 
@@ -53,12 +57,12 @@ def random_model() -> CharRNN:
     return CharRNN(VOCAB, cell="lstm", layers=2, hidden=512, embedding=64).eval()
 
 
-def floor_step(engine: Engine) -> Callable[[], None]:
-    """One step's bare products, batch 1, on preallocated buffers: nothing else."""
+def floor_step(engine: Engine, batch: int = 1) -> Callable[[], None]:
+    """One step's bare products for ``batch`` streams, on preallocated buffers: nothing else."""
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((1, engine.hidden)).astype(np.float32)
+    x = rng.standard_normal((batch, engine.hidden)).astype(np.float32)
     mats = [m for layer in engine._layers for m in (layer.w_ih, layer.w_hh) if m is not None] + [engine.head_w]
-    ops = [(np.ascontiguousarray(m), np.empty((1, m.shape[1]), np.float32)) for m in mats]
+    ops = [(np.ascontiguousarray(m), np.empty((batch, m.shape[1]), np.float32)) for m in mats]
     matmul = np.matmul
 
     def step() -> None:
@@ -79,13 +83,13 @@ def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
     n, n_naive, n_batch = args.length, args.naive_length, args.batch_length
     kw = {"unknown": "replace"}
     engine = Engine.for_model(model)
-    floor = floor_step(engine)
+    floors = {1: floor_step(engine), BATCH: floor_step(engine, BATCH)}
 
-    def floor_run(threads: int | None) -> Callable[[], None]:
+    def floor_run(threads: int | None, batch: int = 1) -> Callable[[], None]:
         def run() -> None:
             with blas_threads(threads):
-                for _ in range(n):
-                    floor()
+                for _ in range(n if batch == 1 else n_batch):
+                    floors[batch]()
 
         return run
 
@@ -117,11 +121,13 @@ def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
             n,
         ),
         "fast_blas_default": (
-            lambda: list(generate(model, PRIME, n, settings, 1, stepper=FastStepper(model, threads=None), **kw)),
+            lambda: list(generate(model, PRIME, n, settings, 1, stepper=FastStepper(model, BLAS_DEFAULT), **kw)),
             n,
         ),
         "floor_1thread": (floor_run(1), n),
-        "floor_blas_default": (floor_run(None), n),
+        "floor_blas_default": (floor_run(BLAS_DEFAULT), n),
+        "batch16_floor_1thread": (floor_run(1, BATCH), n_batch),
+        "batch16_floor_blas_default": (floor_run(BLAS_DEFAULT, BATCH), n_batch),
         "batch16": (lambda: list(generate_batch(model, PRIME, n_batch, settings, list(range(BATCH)), **kw)), n_batch),
         "batch16_lean": (lambda: sample_batch(model, PRIME, n_batch, settings, list(range(BATCH)), **kw), n_batch),
         "batch16_split": (split, n_batch),
@@ -137,6 +143,7 @@ def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
     med = {key: statistics.median(v) for key, v in samples.items()}
     floors = [max(a, b) for a, b in zip(samples["floor_1thread"], samples["floor_blas_default"], strict=True)]
     floor_best = max(med["floor_1thread"], med["floor_blas_default"])
+    batch_floor = max(med["batch16_floor_1thread"], med["batch16_floor_blas_default"])
 
     def paired(top: str, bottom: list[float]) -> float:
         return round(statistics.median(a / b for a, b in zip(samples[top], bottom, strict=True)), 3)
@@ -165,6 +172,9 @@ def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
         "auto_threads": engine._chooser.current,
         "floor_1thread_chars_per_s": round(med["floor_1thread"], 1),
         "floor_blas_default_chars_per_s": round(med["floor_blas_default"], 1),
+        "batch16_floor_chars_per_s": round(batch_floor, 1),
+        "batch16_floor_1thread_chars_per_s": round(med["batch16_floor_1thread"], 1),
+        "batch16_floor_over_floor": round(batch_floor / floor_best, 2),
         "seconds_for_2000_chars": round(2000 / med["fast"], 3),
         "repeats": args.repeats,
         **({"runs": {key: [round(v, 1) for v in values] for key, values in samples.items()}} if args.raw else {}),
@@ -187,12 +197,15 @@ def main(argv: list[str] | None = None) -> int:
     models = [(Path(d).name, CharRNN.from_pretrained(d)) for d in args.model] or [("random-lstm-2x512", random_model())]
     load_before = os.getloadavg()[0]
     results = [measure(model, name, args) for name, model in models]
-    header = ("model", "cell", "LxH", "naive", "fast", "lean", "floor", "batch16", "b16 lean", "speedup", "of floor",
-              "b16/fast")  # fmt: skip
+    header = ("model", "cell", "LxH", "naive", "fast", "lean", "floor", "batch16", "b16 lean", "b16 floor", "speedup",
+              "of floor", "b16/fast")  # fmt: skip
     print(" ".join(f"{h:>10}" for h in header))
     for r in results:
         row = [r["model"][:18], r["cell"], f"{r['layers']}x{r['hidden']}"]
-        row += [f"{r[k + '_chars_per_s']:,.0f}" for k in ("naive", "fast", "lean", "floor", "batch16", "batch16_lean")]
+        row += [
+            f"{r[k + '_chars_per_s']:,.0f}"
+            for k in ("naive", "fast", "lean", "floor", "batch16", "batch16_lean", "batch16_floor")
+        ]
         row += [f"{r['speedup']:.1f}x", f"{r['fraction_of_floor']:.2f}", f"{r['batch16_over_fast']:.1f}x"]
         print(" ".join(f"{c:>10}" for c in row))
     print(
