@@ -107,7 +107,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m training.train",
         description="Train a character-level RNN / GRU / LSTM and write a self-describing model directory.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     for f in fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
@@ -115,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
             parser.add_argument(flag, action="store_true", default=None, help=HELP[f.name])
             continue
         kind = {"int": int, "float": float, "str": str}[f.type.split(" ")[0]]
-        parser.add_argument(flag, type=kind, default=None, help=f"{HELP[f.name]} (default {f.default})")
+        # default=None so that a flag given on the command line can be told from a recipe's value
+        shown = "" if f.default is None else f" (default {f.default})"
+        parser.add_argument(flag, type=kind, default=None, help=HELP[f.name] + shown)
     parser.add_argument("--resume", action="store_true", help="continue from the run's saved state")
     parser.add_argument("--force", action="store_true", help="overwrite an --out that holds a different model")
     return parser
