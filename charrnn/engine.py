@@ -158,10 +158,10 @@ class _ThreadChooser:
     idle machine, where 2 threads step 1.6x faster); 2 threads take over only if the trial's
     mean is below ``TAKE`` times the mean of the last ``WINDOW`` one-thread steps. While on 2, a
     window whose mean rises above ``KEEP`` times it goes back to 1. (On this idle machine a
-    2 x 512 LSTM step took ~270 us on 2 threads and ~320 us on one: a 20% bar was never met.) A step slower than ``STARVED`` times the
-    one-thread mean (the second thread waited for a busy core) ends a trial, or the run on 2, at
-    once. Each time 2 threads lose, the interval doubles, up to ``MAX_INTERVAL``: on a busy
-    machine the trials soon become rare."""
+    2 x 512 LSTM step took ~270 us on 2 threads and ~320 us on one: a 20% bar was never met.)
+    A step slower than ``STARVED`` times the one-thread mean (the second thread waited for a busy
+    core) ends a trial, or the run on 2, at once. Each time 2 threads lose, the interval
+    doubles, up to ``MAX_INTERVAL``: on a busy machine the trials soon become rare."""
 
     BASE_INTERVAL, MAX_INTERVAL, TRIAL, WARMUP, WINDOW, STARVED = 64, 8192, 8, 2, 16, 10.0
     TAKE, KEEP = 0.9, 0.95

@@ -107,12 +107,12 @@ def test_resume_gives_the_same_weights_and_keeps_every_record(text_file, tmp_pat
     interrupted = Trainer(tiny_config(text_file, tmp_path / "b"))
     original_update = interrupted.update_ema
 
-    def stop_at_step_10(step):  # the same path as a real SIGTERM: flag set, step finished, state saved
+    def stop_at_step_12(step):  # the same path as a real SIGTERM: flag set, step finished, state saved
         original_update(step)
-        if step + 1 == 10:
+        if step + 1 == 12:  # between two records (every 5 steps): 2 losses are pending
             interrupted.stop_signal = signal.SIGTERM
 
-    interrupted.update_ema = stop_at_step_10
+    interrupted.update_ema = stop_at_step_12
     with pytest.raises(KeyboardInterrupt):
         interrupted.run()
     before = load_history(tmp_path / "b" / "model")["records"]
@@ -127,8 +127,29 @@ def test_resume_gives_the_same_weights_and_keeps_every_record(text_file, tmp_pat
     assert b[: len(before)] == before  # nothing recorded before the stop was lost or rewritten
     assert [r["sample"] for r in a] == [r["sample"] for r in b]
     for ra, rb in zip(a, b, strict=True):
+        if ra["train_loss"] is not None:  # the record after the stop averages all its steps
+            assert rb["train_loss"] == pytest.approx(ra["train_loss"], abs=1e-5)
         if ra["val_loss"] is not None:
             assert rb["val_loss"] == pytest.approx(ra["val_loss"], abs=1e-5)
+
+
+def test_save_every_saves_the_state_between_validations(text_file, tmp_path):
+    trainer = Trainer(tiny_config(text_file, tmp_path, save_every=4, eval_every=100, max_steps=10))
+    saved_at: list[int] = []
+    original_save = trainer.save
+
+    def save(step, hidden):
+        saved_at.append(step)
+        original_save(step, hidden)
+
+    trainer.save = save
+    trainer.run()
+    assert saved_at == [4, 8, 10, 10]  # every 4 steps, the validation at the end, the final save
+    plain = Trainer(tiny_config(text_file, tmp_path / "plain", eval_every=100, max_steps=10))
+    plain_saved: list[int] = []
+    plain.save = lambda step, hidden: plain_saved.append(step)
+    plain.run()
+    assert plain_saved == [10, 10]  # without it: only at validations
 
 
 def test_sigterm_saves_a_loadable_checkpoint_and_resume_finishes(text_file, tmp_path):

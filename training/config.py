@@ -47,6 +47,7 @@ class TrainConfig:
     # evaluation, samples, saving
     eval_every: int = 0  # steps between validations; 0 = once per epoch (always also at the end)
     log_every: int = 10
+    save_every: int = 0  # steps between saves of the resumable state; 0 = only at validations
     sample_prime: str | None = None  # default: the corpus's prime, else a newline
     sample_temperature: float = 0.8
     sample_length: int = 300
@@ -92,6 +93,7 @@ HELP = {
     "ema": "decay of an exponential moving average of the weights that is evaluated and saved (0 = off)",
     "seed": "random seed (weights, dropout)",
     "eval_every": "steps between full validations (0 = once per epoch)",
+    "save_every": "also save the resumable state every N steps, to bound what a crash loses (0 = only at validations)",
     "log_every": "steps between loss records",
     "sample_prime": "prime of the samples recorded over training",
     "sample_temperature": "temperature of those samples",

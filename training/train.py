@@ -252,6 +252,7 @@ class Trainer:
             "vocab": self.vocab.chars,
             "world": self.world,
             "history": self.history,
+            "pending_losses": self.pending_losses,  # steps since the last record: its average needs them
         }
         with saving(self.run_dir / STATE_FILE):
             save_state(self.run_dir, tensors, info)
@@ -296,6 +297,7 @@ class Trainer:
         if hidden is not None:  # this rank's streams
             rows = slice(self.rank * self.x.shape[0], (self.rank + 1) * self.x.shape[0])
             hidden = tuple(h[:, rows] for h in hidden) if isinstance(hidden, tuple) else hidden[:, rows]
+        self.pending_losses = [float(x) for x in info.get("pending_losses", [])]
         return info["step"], hidden, info["history"], info["best_val"]
 
     def save_model(self, val: float, step: int) -> None:
@@ -340,6 +342,7 @@ class Trainer:
     def start(self) -> tuple[int, object]:
         """(first step, hidden state): fresh, or where the saved run stopped."""
         c = self.config
+        self.pending_losses: list[float] = []  # training losses since the last record
         if self.resume:
             step, hidden, self.history, self.best = self.restore()
             if self.rank == 0:  # what a kill -9 in the middle of a save left behind
@@ -417,7 +420,7 @@ class Trainer:
         step, hidden = self.start()
         eval_every = c.eval_every or self.steps_per_epoch
         samples_at = sample_steps(self.total_steps)
-        losses: list[float] = []
+        losses = self.pending_losses  # saved with the state, so a resumed record averages every step
         self.model.train()
         bar = tqdm(total=self.total_steps, initial=step, disable=self.rank != 0, unit="step", mininterval=2.0)
         with bar:
@@ -435,7 +438,7 @@ class Trainer:
                     losses.clear()
                     if message:
                         bar.write(message)
-                if validate:
+                if validate or (c.save_every and step % c.save_every == 0):
                     self.save(step, hidden)
                 if self.stop_signal is not None:
                     self.stop(step, hidden)
