@@ -96,12 +96,18 @@ def _find_blas_api() -> tuple[Callable[[], int], Callable[[int], None]] | None:
     return None
 
 
-def blas_thread_count() -> int | None:
-    """The thread count NumPy's BLAS runs with now (None where it cannot be read)."""
+def _blas() -> tuple[Callable[[], int], Callable[[int], None]] | None:
+    """The OpenBLAS get/set pair, looked up once."""
     global _blas_api
     if _blas_api is False:
         _blas_api = _find_blas_api()
-    return _blas_api[0]() if _blas_api else None  # type: ignore[index]
+    return _blas_api  # type: ignore[return-value]
+
+
+def blas_thread_count() -> int | None:
+    """The thread count NumPy's BLAS runs with now (None where it cannot be read)."""
+    api = _blas()
+    return api[0]() if api else None
 
 
 class blas_threads:
@@ -120,13 +126,12 @@ class blas_threads:
         self._active = False
 
     def __enter__(self) -> blas_threads:
-        global _blas_api, _blas_users, _blas_saved, _blas_now
+        global _blas_users, _blas_saved, _blas_now
         if self.n is None:
             return self
-        if _blas_api is False:
-            _blas_api = _find_blas_api()
-        if _blas_api:
-            get, put = _blas_api  # type: ignore[misc]
+        api = _blas()
+        if api:
+            get, put = api
             with _blas_lock:
                 if _blas_users == 0:
                     current = get()
@@ -154,8 +159,8 @@ class _ThreadChooser:
 
     One thread is the safe default. Every ``interval`` steps, ``TRIAL`` steps try the other
     count, after ``WARMUP`` unjudged ones (the first 2-thread product after a stretch on one
-    thread wakes OpenBLAS's sleeping worker, a one-off delay that made every trial fail on an
-    idle machine, where 2 threads step 1.6x faster); 2 threads take over only if the trial's
+    thread wakes OpenBLAS's sleeping worker, a one-off delay that made every trial fail, even
+    on an idle machine); 2 threads take over only if the trial's
     mean is below ``TAKE`` times the mean of the last ``WINDOW`` one-thread steps. While on 2, a
     window whose mean rises above ``KEEP`` times it goes back to 1. (On this idle machine a
     2 x 512 LSTM step took ~270 us on 2 threads and ~320 us on one: a 20% bar was never met.)
