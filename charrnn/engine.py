@@ -60,10 +60,9 @@ Threads = int | str | None
 # NumPy's BLAS (OpenBLAS in the wheels) runs a matrix-vector product on every core. On a
 # 2-core machine that also runs training, its second thread waits for a busy core and one
 # product took 10-30x longer than on one thread (benchmarks/sampling.py measures both).
-# OpenBLAS's thread count is process-wide. The engine sets the count it needs before each step
-# and leaves it set (restoring it after every step cost more than the step's products: see
-# blas_threads); a lock and a count keep concurrent users (app sessions in threads) from
-# changing the count under each other. Where no OpenBLAS is found this is a no-op.
+# OpenBLAS's thread count is process-wide, so the engine sets it only while it computes and
+# restores it after; a lock and a count keep concurrent users (app sessions in threads) from
+# restoring each other's values. Where no OpenBLAS is found this is a no-op.
 
 _BLAS_SYMBOLS = (
     ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
@@ -74,7 +73,7 @@ _BLAS_SYMBOLS = (
 _blas_api: tuple[Callable[[], int], Callable[[int], None]] | bool | None = False  # False: not looked up yet
 _blas_lock = threading.Lock()
 _blas_users = 0  # how many blas_threads blocks are open, in any thread
-_blas_saved = 0  # the count to restore when the last one closes
+_blas_saved = 0  # the count before the first of them opened
 _blas_now = 0  # the count the first of them set (later ones run with it)
 
 
@@ -96,48 +95,34 @@ def _find_blas_api() -> tuple[Callable[[], int], Callable[[int], None]] | None:
     return None
 
 
-def _blas() -> tuple[Callable[[], int], Callable[[int], None]] | None:
-    """The OpenBLAS get/set pair, looked up once."""
+def blas_thread_count() -> int | None:
+    """The thread count NumPy's BLAS runs with now (None where it cannot be read)."""
     global _blas_api
     if _blas_api is False:
         _blas_api = _find_blas_api()
-    return _blas_api  # type: ignore[return-value]
-
-
-def blas_thread_count() -> int | None:
-    """The thread count NumPy's BLAS runs with now (None where it cannot be read)."""
-    api = _blas()
-    return api[0]() if api else None
+    return _blas_api[0]() if _blas_api else None  # type: ignore[index]
 
 
 class blas_threads:
     """While inside, NumPy's BLAS uses ``n`` threads (``None``: leave it alone). Reusable, not
-    reentrant per object. Blocks open at once in several threads share the first one's count.
+    reentrant per object. Blocks open at once in several threads share the first one's count."""
 
-    ``restore=False`` leaves the count set after the last open block closes. The engine's own
-    steps use it: restoring after every step meant two thread-count changes per character, and
-    each change cost OpenBLAS ~90 us, a third of a 2 x 512 LSTM step (measured on this 2-core
-    machine, idle). So after sampling, NumPy's BLAS keeps the count the engine last used; wrap
-    the sampling in ``with blas_threads(n):`` to get your own count back after it."""
-
-    def __init__(self, n: int | None, restore: bool = True):
+    def __init__(self, n: int | None):
         self.n = n
-        self.restore = restore
         self._active = False
 
     def __enter__(self) -> blas_threads:
-        global _blas_users, _blas_saved, _blas_now
+        global _blas_api, _blas_users, _blas_saved, _blas_now
         if self.n is None:
             return self
-        api = _blas()
-        if api:
-            get, put = api
+        if _blas_api is False:
+            _blas_api = _find_blas_api()
+        if _blas_api:
+            get, put = _blas_api  # type: ignore[misc]
             with _blas_lock:
                 if _blas_users == 0:
-                    current = get()
-                    _blas_saved = current if self.restore else self.n  # nothing to restore
-                    _blas_now = self.n
-                    if current != self.n:
+                    _blas_saved, _blas_now = get(), self.n
+                    if _blas_saved != self.n:
                         put(self.n)
                 _blas_users += 1
             self._active = True
@@ -158,18 +143,13 @@ class _ThreadChooser:
     since a starved second thread shows up as rare, huge spikes rather than in the median).
 
     One thread is the safe default. Every ``interval`` steps, ``TRIAL`` steps try the other
-    count, after ``WARMUP`` unjudged ones (the first 2-thread product after a stretch on one
-    thread wakes OpenBLAS's sleeping worker, a one-off delay that made every trial fail, even
-    on an idle machine); 2 threads take over only if the trial's
-    mean is below ``TAKE`` times the mean of the last ``WINDOW`` one-thread steps. While on 2, a
-    window whose mean rises above ``KEEP`` times it goes back to 1. (On this idle machine a
-    2 x 512 LSTM step took ~270 us on 2 threads and ~320 us on one: a 20% bar was never met.)
-    A step slower than ``STARVED`` times the one-thread mean (the second thread waited for a busy
-    core) ends a trial, or the run on 2, at once. Each time 2 threads lose, the interval
-    doubles, up to ``MAX_INTERVAL``: on a busy machine the trials soon become rare."""
+    count; 2 threads take over only if the trial's mean beats the mean of the last ``WINDOW``
+    one-thread steps by 20%. While on 2, a window whose mean stops beating it by 10% goes back
+    to 1. A step slower than ``STARVED`` times the one-thread mean (the second thread waited
+    for a busy core) ends a trial, or the run on 2, at once. Each time 2 threads lose, the
+    interval doubles, up to ``MAX_INTERVAL``: on a busy machine the trials soon become rare."""
 
-    BASE_INTERVAL, MAX_INTERVAL, TRIAL, WARMUP, WINDOW, STARVED = 64, 8192, 8, 2, 16, 10.0
-    TAKE, KEEP = 0.9, 0.95
+    BASE_INTERVAL, MAX_INTERVAL, TRIAL, WINDOW, STARVED = 64, 8192, 8, 16, 10.0
 
     def __init__(self, cores: int | None = None):
         self.current = 1
@@ -178,14 +158,13 @@ class _ThreadChooser:
         self.one: deque[float] = deque(maxlen=self.WINDOW)  # recent one-thread step times
         self.two: deque[float] = deque(maxlen=self.WINDOW)  # recent two-thread step times
         self.trial: list[float] = []
-        self.warming = self.WARMUP  # trial steps still to skip
 
     def threads(self) -> int:
         """The thread count for the next step."""
         return 2 if self.current == 2 or (self.countdown <= 0 and self.enabled) else 1
 
     def _lose(self) -> None:
-        self.current, self.trial, self.warming = 1, [], self.WARMUP
+        self.current, self.trial = 1, []
         self.two.clear()
         self.interval = min(2 * self.interval, self.MAX_INTERVAL)
         self.countdown = self.interval
@@ -195,23 +174,20 @@ class _ThreadChooser:
             self.one.append(seconds)
             self.countdown -= 1
             return
-        if self.current == 1 and self.warming > 0:  # a trial's first steps: not judged
-            self.warming -= 1
-            return
         one = sum(self.one) / len(self.one) if self.one else float("inf")
         if seconds > self.STARVED * one:
             self._lose()
         elif self.current == 2:  # running on 2: keep checking against the one-thread figure
             self.two.append(seconds)
-            if len(self.two) == self.WINDOW and sum(self.two) > self.KEEP * one * self.WINDOW:
+            if len(self.two) == self.WINDOW and sum(self.two) > 0.9 * one * self.WINDOW:
                 self._lose()
         else:  # a trial of 2
             self.trial.append(seconds)
             if len(self.trial) == self.TRIAL:
-                if sum(self.trial) < self.TAKE * one * self.TRIAL:
+                if sum(self.trial) < 0.8 * one * self.TRIAL:
                     self.current = 2
                     self.two = deque(self.trial, maxlen=self.WINDOW)
-                    self.trial, self.warming = [], self.WARMUP
+                    self.trial = []
                 else:
                     self._lose()
 
@@ -499,8 +475,8 @@ class Stepper:
         if threads not in ("auto", None) and not (isinstance(threads, int) and threads >= 1):
             raise ValueError(f"threads must be 'auto', None or a positive number (got {threads!r})")
         self._chooser = engine._chooser if threads == "auto" and batch == 1 and not split else None
-        self._by_count = {1: blas_threads(1, restore=False), 2: blas_threads(2, restore=False)}
-        self._threads = blas_threads(1 if threads == "auto" else threads, restore=False)  # type: ignore[arg-type]
+        self._by_count = {1: blas_threads(1), 2: blas_threads(2)}
+        self._threads = blas_threads(1 if threads == "auto" else threads)  # type: ignore[arg-type]
         self._parts: list[_Part] = []
         self._helper: _Helper | None = None
         if split and h >= 2:

@@ -212,30 +212,6 @@ def test_blas_threads_restores_after_overlapping_blocks_with_other_counts() -> N
     assert get() == before
 
 
-def test_engine_steps_leave_their_thread_count_set_and_an_outer_block_restores_it(tiny_model: CharRNN) -> None:
-    """Steps do not change the count back after each character (two changes per character cost
-    more than the products); a caller's own block still gets its setting back afterwards."""
-    api = engine_module._find_blas_api()
-    if api is None:
-        pytest.skip("no OpenBLAS thread control in this NumPy build")
-    get, put = api
-    before = get()
-    other = 2 if before == 1 else 1
-    try:
-        with blas_threads(other, restore=False):
-            pass
-        assert get() == other  # left set
-        stepper = FastStepper(tiny_model, threads=before)
-        stepper.prime([1, 2])
-        assert get() == before  # the stepper's own count, left set
-        with blas_threads(other):  # the caller's block: steps inside share its count
-            stepper.step(3)
-            assert get() == other
-        assert get() == before  # restored to what it was when the block opened
-    finally:
-        put(before)
-
-
 def test_one_stream_logits_do_not_depend_on_the_blas_thread_count() -> None:
     """What lets the "auto" thread choice never change a text: identical products."""
     if engine_module._find_blas_api() is None:
@@ -253,10 +229,6 @@ def test_thread_chooser_takes_two_threads_only_while_they_pay() -> None:
     def run_one_thread_until_a_trial() -> None:
         while chooser.threads() == 1:
             chooser.record(1, 1.0)
-        for _ in range(chooser.WARMUP):  # waking the second thread: slow, and not judged
-            assert chooser.threads() == 2
-            chooser.record(2, 50.0)
-        assert chooser.current == 1
 
     run_one_thread_until_a_trial()
     chooser.record(2, 20.0)  # a starved second thread: the trial ends at its first slow step
@@ -275,11 +247,11 @@ def test_thread_chooser_takes_two_threads_only_while_they_pay() -> None:
         chooser.record(2, 0.7)
     assert chooser.current == 2
     for _ in range(chooser.WINDOW):
-        chooser.record(chooser.threads(), 0.97)  # no longer KEEP x one thread: back to 1
+        chooser.record(2, 0.95)  # no longer 10% better than one thread: back to 1
     assert chooser.current == 1
     run_one_thread_until_a_trial()
     for _ in range(chooser.TRIAL):
-        chooser.record(2, 0.93)  # not TAKE x one thread: not taken
+        chooser.record(2, 0.9)  # not 20% better: not taken
     assert chooser.current == 1
     single_core = _ThreadChooser(cores=1)
     single_core.countdown = 0
