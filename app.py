@@ -617,7 +617,7 @@ def show_sample(model: CharRNN, sample: Sample, out) -> None:
         st.html(
             html.legend("unlikely", "likely")
             + html.probability_html(
-                trace.chars, trace.prob, trace.prob_raw, trace.rank, prefix, selected, kept=len(s.keep)
+                trace.chars, trace.prob, trace.prob_raw, trace.rank, prefix, selected, len(s.keep), sample.uid
             )
         )
         st.caption(

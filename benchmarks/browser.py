@@ -30,18 +30,21 @@ CHROMIUM_ARGS = [
 ]
 START_TIMEOUT_S = 180
 # Resolves {first_ms, total_ms} for a click on Generate: to the first streamed character (or, when
-# no stream view was ever seen, to the end), and to the finished sample (the status widget gone and
-# the coloured text drawn).
+# no stream view was ever seen, to the end), and to the finished sample: the status widget gone and
+# a coloured text with a new sample id (data-sample) drawn. Only the id tells a sample from the one
+# before it: the same link draws the same text, and on a loaded machine the whole run (status
+# widget, stream and result) can arrive in one batch of DOM mutations, so neither the stream view
+# nor the status widget is ever seen.
 FIRST_CHARACTER_JS = """() => new Promise(resolve => {
-    const t0 = performance.now(); let first = null; let busy = false;
+    const sampleId = () => document.querySelector('.charrnn-text')?.dataset.sample ?? null;
+    const before = sampleId();
+    const t0 = performance.now(); let first = null;
     const check = () => {
         const now = performance.now() - t0;
         if (first === null && document.querySelector('.charrnn-stream')) first = now;
         const idle = !document.querySelector('[data-testid="stStatusWidget"]');
-        if (!idle) busy = true;
-        // On a loaded machine the whole stream can arrive in one batch of messages, so the stream
-        // view may never be seen: then the run having been busy is what says a sample was made.
-        if ((first !== null || busy) && idle && document.querySelector('.charrnn-text')) {
+        const drawn = sampleId();
+        if (idle && drawn !== null && drawn !== before) {
             observer.disconnect(); resolve({first_ms: first ?? now, total_ms: now});
         }
     };

@@ -95,12 +95,18 @@ def _find_blas_api() -> tuple[Callable[[], int], Callable[[int], None]] | None:
     return None
 
 
-def blas_thread_count() -> int | None:
-    """The thread count NumPy's BLAS runs with now (None where it cannot be read)."""
+def _blas() -> tuple[Callable[[], int], Callable[[int], None]] | None:
+    """NumPy's OpenBLAS get/set pair, looked up once (None where there is none)."""
     global _blas_api
     if _blas_api is False:
         _blas_api = _find_blas_api()
-    return _blas_api[0]() if _blas_api else None  # type: ignore[index]
+    return _blas_api  # type: ignore[return-value]
+
+
+def blas_thread_count() -> int | None:
+    """The thread count NumPy's BLAS runs with now (None where it cannot be read)."""
+    api = _blas()
+    return api[0]() if api else None
 
 
 class blas_threads:
@@ -112,13 +118,10 @@ class blas_threads:
         self._active = False
 
     def __enter__(self) -> blas_threads:
-        global _blas_api, _blas_users, _blas_saved, _blas_now
-        if self.n is None:
-            return self
-        if _blas_api is False:
-            _blas_api = _find_blas_api()
-        if _blas_api:
-            get, put = _blas_api  # type: ignore[misc]
+        global _blas_users, _blas_saved, _blas_now
+        api = _blas() if self.n is not None else None
+        if api:
+            get, put = api
             with _blas_lock:
                 if _blas_users == 0:
                     _blas_saved, _blas_now = get(), self.n
@@ -135,7 +138,7 @@ class blas_threads:
             with _blas_lock:
                 _blas_users -= 1
                 if _blas_users == 0 and _blas_now != _blas_saved:
-                    _blas_api[1](_blas_saved)  # type: ignore[index]
+                    _blas()[1](_blas_saved)  # type: ignore[index]
 
 
 class _ThreadChooser:

@@ -52,10 +52,14 @@ def coloured_text(
     prefix: str = "",
     selected: int | None = None,
     kept: int = 0,
+    sample_id: int | None = None,
 ) -> str:
     """``prefix`` (the prime) in grey, then each character on its colour with a tooltip; the
-    ``selected`` position outlined, the first ``kept`` characters (chosen by branching) underlined."""
-    parts = [f'<div class="charrnn-text" style="{TEXT_STYLE}">']
+    ``selected`` position outlined, the first ``kept`` characters (chosen by branching) underlined.
+    ``sample_id`` marks the view (``data-sample``) so that a browser can tell one press of Generate
+    from the next even when both draw the same text."""
+    marker = f' data-sample="{sample_id}"' if sample_id is not None else ""
+    parts = [f'<div class="charrnn-text"{marker} style="{TEXT_STYLE}">']
     if prefix:
         parts.append(f'<span style="{PRIME_STYLE}" title="prime">{escape(prefix)}</span>')
     for i, (char, colour, title) in enumerate(zip(chars, colours, titles, strict=True)):
@@ -89,6 +93,7 @@ def probability_html(
     prefix: str = "",
     selected: int | None = None,
     kept: int = 0,
+    sample_id: int | None = None,
 ) -> str:
     """A sample coloured by the probability of each chosen character (as drawn)."""
     colours = [prob_colour(p) for p in prob]
@@ -96,7 +101,7 @@ def probability_html(
         f"#{i}  {visible(c)}  p {percent(p)} (model {percent(q)}), rank {r}"
         for i, (c, p, q, r) in enumerate(zip(chars, prob, prob_raw, rank, strict=True))
     ]
-    return coloured_text(chars, colours, titles, prefix, selected, kept)
+    return coloured_text(chars, colours, titles, prefix, selected, kept, sample_id)
 
 
 def surprise_html(chars: Sequence[str], bits: np.ndarray) -> str:

@@ -44,8 +44,8 @@ FLAGS = [
 RANDOM_KILLS = 5
 MID_WRITE_KILLS = ("state.safetensors", "model.safetensors", "history.json")
 # A random kill lands up to one checkpoint interval (as the uninterrupted run measured it) after the
-# child's latest checkpoint: anywhere in a step, a validation, a sample or a save, on a fast machine
-# or a busy one, while leaving work for every planned kill.
+# child's latest checkpoint, and no later than the next one: anywhere in a step, a validation, a
+# sample or a save, on a fast machine or a busy one, while leaving work for every planned kill.
 PAUSE_S = "0.4"  # CHARRNN_TEST_WRITE_PAUSE for the mid-write kills
 WAIT_S = 900  # the machine may be shared: generous, but every wait is bounded
 
@@ -153,8 +153,12 @@ def kill_once(launch, argv: list[str], run: Path, kind: str, rng: random.Random,
     if wait_until(lambda: signature(state / STATE_FILE) not in (None, before), process, "a checkpoint"):
         if kind == "random":
             trial["delay_s"] = round(rng.uniform(0, interval), 3)
-            time.sleep(trial["delay_s"])
-            hit = process.is_alive()
+            # The delay ends early at the next checkpoint, so a trial never uses more than two of the
+            # run's checkpoints, even when the machine runs faster than when ``interval`` was measured.
+            due, seen = time.monotonic() + trial["delay_s"], signature(state / STATE_FILE)
+            hit = wait_until(
+                lambda: time.monotonic() >= due or signature(state / STATE_FILE) != seen, process, "the kill"
+            )
         else:
             hit = wait_until(
                 lambda: any(p.name.startswith(f".{kind}.") for p in temporaries(state, model)), process, kind

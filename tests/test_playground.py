@@ -450,7 +450,9 @@ def test_coloured_html_escapes_and_marks(trace: Trace) -> None:
         prefix="<script>",
         selected=1,
         kept=1,
+        sample_id=7,
     )
+    assert 'data-sample="7"' in out and "data-sample" not in html.probability_html(("a",), *[np.ones(1)] * 3)
     assert "<script>" not in out and "&lt;script&gt;" in out and "&amp;" in out and "⏎" in out
     assert "hsl(120" in out and "hsl(0" in out and "outline" in out and "underline" in out
     assert out.count('title="#') == 4
