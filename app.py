@@ -872,8 +872,8 @@ def training_tab(info: ModelInfo) -> None:
     m = st.columns(5)
     m[0].metric("step", f"{record.get('step', 0):,}")
     m[1].metric("epoch", "—" if record.get("epoch") is None else f"{record['epoch']:.2f}")
-    m[2].metric("train loss", timeline.loss_text(record.get("train_loss")))
-    m[3].metric("validation loss", timeline.loss_text(record.get("val_loss")))
+    m[2].metric(f"train loss ({unit}/char)", timeline.loss_text(record.get("train_loss"), unit))
+    m[3].metric(f"validation loss ({unit}/char)", timeline.loss_text(record.get("val_loss"), unit))
     m[4].metric("elapsed", "—" if record.get("elapsed_s") is None else catalog.format_duration(record["elapsed_s"]))
     how = [f"prime {history.get('sample_prime', '')!r}"] if history.get("sample_prime") is not None else []
     if history.get("sample_temperature") is not None:

@@ -44,6 +44,10 @@ def point_label(record: dict[str, Any]) -> str:
     return f"step {record.get('step', 0):,}" + (f" · epoch {epoch:.2f}" if epoch is not None else "")
 
 
-def loss_text(value: Any) -> str:
+def loss_text(value: Any, unit: str = "nats") -> str:
+    """A recorded loss in ``unit`` per character ("nats" or "bits"), 3 decimals; "—" when missing.
+    Short, so that it fits a metric in a fifth of the page."""
     loss = _finite(value)
-    return "—" if loss is None else f"{loss:.3f} nats ({loss / math.log(2):.3f} bits)"
+    if loss is None:
+        return "—"
+    return f"{loss / math.log(2) if unit == 'bits' else loss:.3f}"

@@ -3,6 +3,7 @@ test session (plus the shipped ones, when present)."""
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 
@@ -241,7 +242,9 @@ def test_training_timeline(run_app, tiny_models_root: Path) -> None:
     at.select_slider(key="timeline_point").set_value(2)
     ok(at.run())
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["step"] == "30" and metrics["epoch"] == "0.50" and "nats" in metrics["validation loss"]
+    val = history["records"][2]["val_loss"]
+    assert metrics["step"] == "30" and metrics["epoch"] == "0.50"
+    assert metrics["validation loss (nats/char)"] == f"{val:.3f}"
     assert texts(at.code) == "To" + history["records"][2]["sample"]
     button(at, "▶").click()
     ok(at.run())
@@ -253,6 +256,7 @@ def test_training_timeline(run_app, tiny_models_root: Path) -> None:
     at.segmented_control(key="x_axis").set_value("epoch")
     at.segmented_control(key="loss_unit").set_value("bits")
     assert ok(at.run())
+    assert {m.label: m.value for m in at.metric}["validation loss (bits/char)"] == f"{val / math.log(2):.3f}"
     assert at.query_params["tab"] == "training"
 
 

@@ -506,7 +506,8 @@ def test_timeline_from_history(tiny_models_root: Path) -> None:
     points = timeline.points(history)
     assert [p["step"] for p in points] == [0, 10, 30, 60]
     assert timeline.point_label(points[1]) == "step 10 · epoch 0.17"
-    assert timeline.loss_text(None) == "—" and "bits" in timeline.loss_text(1.0)
+    assert timeline.loss_text(None) == "—" and timeline.loss_text(math.log(2), "bits") == "1.000"
+    assert timeline.loss_text(1.0) == "1.000" and timeline.loss_text(float("nan")) == "—"
     broken = {"records": [{"step": "x"}, {"step": 5, "train_loss": float("nan")}, {"step": 6, "train_loss": 1}]}
     assert timeline.loss_frame(broken)["step"].tolist() == [6]
 
