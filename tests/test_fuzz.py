@@ -59,11 +59,13 @@ def assert_distribution(p: np.ndarray) -> None:
     assert math.isclose(float(p.sum()), 1.0, abs_tol=1e-9)
 
 
-def assert_steps(steps: list[Step], vocab_size: int) -> None:
-    for step in steps:
+def assert_steps(steps: list[Step], vocab_size: int, forced: int = 0) -> None:
+    """The first ``forced`` steps were imposed (kept characters), not drawn: greedy, top-k or top-p
+    may give them no probability as drawn (shown as 0%), but the model always gives them some."""
+    for i, step in enumerate(steps):
         for p in (step.probs_raw, step.probs_tempered, step.probs):
             assert_distribution(p)
-        assert step.probs[step.char_id] > 0 and 1 <= step.rank <= vocab_size
+        assert (step.probs_raw if i < forced else step.probs)[step.char_id] > 0 and 1 <= step.rank <= vocab_size
         assert math.isfinite(step.entropy_bits) and step.entropy_bits >= 0
         assert math.isfinite(step.entropy_raw_bits) and step.entropy_raw_bits >= 0
 
@@ -293,6 +295,7 @@ def test_every_query_value_refused_or_changed_is_said(key: str, value) -> None:
         query_values,
     )
 )
+@example({"keep": "T", "prime": "0.0", "greedy": "1"})  # a kept character greedy would not draw: 0% as drawn
 def test_any_query_samples_on_a_real_model(tiny_model: CharRNN, query: dict) -> None:
     """What the page does with a link: parse, read the prime, stream (shortened here for time)."""
     RAN["query_to_sample"] += 1
@@ -306,4 +309,4 @@ def test_any_query_samples_on_a_real_model(tiny_model: CharRNN, query: dict) -> 
     length = min(s.length, 12)
     steps = list(generation.stream(tiny_model, prime, length, s.sampling(len(tiny_model.vocab)), s.seed, keep))
     assert len(steps) == max(length, len(keep))
-    assert_steps(steps, len(tiny_model.vocab))
+    assert_steps(steps, len(tiny_model.vocab), forced=len(keep))
