@@ -17,21 +17,21 @@ import numpy as np
 import streamlit as st
 
 from charrnn import UNKNOWN_POLICIES, CharRNN, CheckpointError, UnknownCharactersError, sample
-from charrnn.history import load_history
 from playground import (
     catalog,
     charts,
     compare_page,
+    download_page,
     generation,
     html,
     hub,
     lesson_page,
     neurons_page,
     params,
-    scoring,
+    score_page,
     snippets,
     table,
-    timeline,
+    timeline_page,
 )
 from playground.catalog import ModelInfo
 from playground.params import Settings
@@ -59,11 +59,6 @@ KEPT_WIDGETS = (
     "neuron_pick", "compare_prime", "compare_seed", "compare_length", "compare_temperature",
 )
 # fmt: on
-POLICY_HELP = {
-    "replace": "replace them by a space (or the model's first character)",
-    "skip": "skip them",
-    "error": "refuse the text",
-}
 STREAM_EVERY_S = 0.04
 BRANCH_EXTEND = 200
 PRIME_SHOWN = 300
@@ -276,16 +271,6 @@ def continue_stopped() -> None:
     ss.pending = True
 
 
-def use_sample_for_score() -> None:
-    sample = ss.get("sample")
-    if sample is not None and sample.trace is not None:
-        ss.score_text = sample.prime_text + sample.trace.text
-
-
-def move_timeline(delta: int, count: int) -> None:
-    ss.timeline_point = min(max(ss.get("timeline_point", 0) + delta, 0), count - 1)
-
-
 # ---------------------------------------------------------------- sidebar
 
 
@@ -482,7 +467,7 @@ def settings_panel(model: CharRNN) -> None:
         "Unknown characters",
         UNKNOWN_POLICIES,
         key="unknown",
-        format_func=lambda p: f"{p}: {POLICY_HELP[p]}",
+        format_func=lambda p: f"{p}: {params.POLICY_HELP[p]}",
         help="What to do with characters of the prime the model has never seen.",
     )
     with c6:
@@ -749,197 +734,6 @@ def inspector(model: CharRNN, sample: Sample) -> None:
         st.vega_lite_chart(charts.temperature_spec(curves, marks, title), width="stretch")
 
 
-# ---------------------------------------------------------------- score tab
-
-
-def score_tab(info: ModelInfo, model: CharRNN) -> None:
-    st.markdown(
-        "Paste any text: the model reads it character by character and says how surprised it is by each "
-        "one, in bits (−log₂ p). Low is expected, high is a surprise."
-    )
-    st.text_area(
-        "Text to score", key="score_text", height=160, placeholder="To be, or not to be, that is the question…"
-    )
-    c1, c2 = st.columns([1, 4], vertical_alignment="center")
-    c1.button("Use the last sample", on_click=use_sample_for_score, disabled=ss.get("sample") is None)
-    c2.caption(
-        f"Unknown characters: policy **{ss.unknown}** ({POLICY_HELP[ss.unknown]}); change it under Generate. "
-        f"At most {scoring.SCORE_MAX:,} characters are scored."
-    )
-    text = ss.get("score_text") or ""
-    if not text.strip():
-        st.info("Paste a text above to score it.")
-        return
-    key = (info.key, text, ss.unknown)
-    cached = ss.get("score_cache")
-    if cached is None or cached[0] != key:
-        try:
-            with st.spinner("Scoring…"):
-                result = scoring.score_text(model, text, ss.unknown)
-        except ValueError as e:  # UnknownCharactersError included
-            st.error(str(e), icon="🚫")
-            if isinstance(e, UnknownCharactersError):
-                st.html(
-                    html.marked_prime(
-                        text[: scoring.SCORE_MAX], set(e.unknown), "error", model.vocab.default_replacement()
-                    )
-                )
-            return
-        ss.score_cache = cached = (key, result)
-    result: scoring.Score = cached[1]
-    if result.truncated:
-        st.info(f"The text has {len(text):,} characters: the first {scoring.SCORE_MAX:,} are scored.", icon="✂️")
-    if result.unknown:
-        shown = ", ".join(table.visible(c) for c in result.unknown[:12])
-        st.warning(
-            f"{result.unknown_count} character(s) the model has never seen ({shown}): "
-            f"{'skipped' if ss.unknown == 'skip' else 'replaced'} before scoring.",
-            icon="🔎",
-        )
-    m1, m2, m3, m4 = st.columns(4)
-    delta = None if info.val_bits is None else f"{result.bits_per_char - info.val_bits:+.2f} vs validation"
-    m1.metric(
-        "bits/char",
-        f"{result.bits_per_char:.3f}",
-        delta=delta,
-        delta_color="inverse",
-        help="Mean surprise per scored character (the first one has no context and is not scored).",
-    )
-    m2.metric("nats/char", f"{result.nats_per_char:.3f}")
-    m3.metric("total", f"{result.total_bits:,.0f} bits")
-    m4.metric("characters scored", f"{result.scored:,}")
-    st.html(html.legend("surprising (8+ bits)", "expected (0 bits)") + html.surprise_html(result.chars, result.bits))
-    frame = table.score_table(result.chars, result.bits, result.prob, result.rank, result.expected)
-    st.dataframe(
-        frame,
-        hide_index=True,
-        height=min(380, 36 * (len(frame) + 1) + 3),
-        column_config={
-            "pos": st.column_config.NumberColumn("#", width="small"),
-            "surprise": st.column_config.ProgressColumn(
-                "surprise", min_value=0.0, max_value=html.SURPRISE_MAX_BITS, format="%.2f bits"
-            ),
-            "p": st.column_config.ProgressColumn("p", min_value=0.0, max_value=1.0, format="percent"),
-            "model expected": st.column_config.TextColumn("the model expected", help="Its three favourites there"),
-        },
-    )
-
-
-# ---------------------------------------------------------------- training timeline tab
-
-
-def training_tab(info: ModelInfo) -> None:
-    path = info.file(catalog.HISTORY_FILE)
-    if path is None:
-        st.info(f"**{info.name}** has no {catalog.HISTORY_FILE}: there is no training timeline to show.")
-        return
-    try:
-        history = load_history(info.path)
-    except ValueError as e:
-        st.error(f"The training history cannot be read: {e}")
-        return
-    frame = timeline.loss_frame(history)
-    points = timeline.points(history)
-    if frame.empty and not points:
-        st.info("The history has no records yet (training may have just started).")
-        return
-    c1, c2, c3 = st.columns(3)
-    x_axis = c1.segmented_control("x axis", ["step", "epoch"], key="x_axis") or "step"
-    unit = c2.segmented_control("Loss in", ["nats", "bits"], key="loss_unit") or "nats"
-    log_steps = c3.toggle("Log-scale steps", key="log_steps", disabled=x_axis != "step")
-    selected = None
-    if points:
-        count = len(points)
-        ss.timeline_point = min(int(ss.get("timeline_point", 0)), count - 1)
-        selected = points[ss.timeline_point]
-    marker = selected.get(x_axis) if selected else None
-    spec = charts.loss_spec(frame, x_axis, unit, bool(log_steps and x_axis == "step"), marker)
-    st.vega_lite_chart(spec, width="stretch")
-    if not points:
-        st.info("No samples were recorded during this training.")
-        return
-    st.markdown("#### Samples over training: from gibberish to style")
-    p1, p2, p3 = st.columns([1, 10, 1], vertical_alignment="bottom")
-    p1.button("◀", on_click=move_timeline, args=(-1, count), disabled=ss.timeline_point == 0, help="Earlier")
-    p2.select_slider(
-        "Moment in training",
-        options=list(range(count)),
-        key="timeline_point",
-        format_func=lambda i: timeline.point_label(points[i]),
-    )
-    p3.button("▶", on_click=move_timeline, args=(1, count), disabled=ss.timeline_point == count - 1, help="Later")
-    record = points[ss.timeline_point]
-    m = st.columns(5)
-    m[0].metric("step", f"{record.get('step', 0):,}")
-    m[1].metric("epoch", "—" if record.get("epoch") is None else f"{record['epoch']:.2f}")
-    m[2].metric(f"train loss ({unit}/char)", timeline.loss_text(record.get("train_loss"), unit))
-    m[3].metric(f"validation loss ({unit}/char)", timeline.loss_text(record.get("val_loss"), unit))
-    m[4].metric("elapsed", "—" if record.get("elapsed_s") is None else catalog.format_duration(record["elapsed_s"]))
-    how = [f"prime {history.get('sample_prime', '')!r}"] if history.get("sample_prime") is not None else []
-    if history.get("sample_temperature") is not None:
-        how.append(f"temperature {history['sample_temperature']}")
-    if history.get("sample_seed") is not None:
-        how.append(f"seed {history['sample_seed']}")
-    st.caption("Sampled during training with " + ", ".join(how) if how else "Sampled during training")
-    st.code(str(history.get("sample_prime") or "") + record["sample"], language=None, wrap_lines=True)
-
-
-# ---------------------------------------------------------------- download tab
-
-
-def download_tab(info: ModelInfo) -> None:
-    st.markdown(f"#### The files of **{info.name}**")
-    cols = st.columns(len(catalog.MODEL_FILES))
-    mimes = {".json": "application/json", ".md": "text/markdown", ".safetensors": "application/octet-stream"}
-    for col, name in zip(cols, catalog.MODEL_FILES, strict=True):
-        path = info.file(name)
-        with col:
-            if path is None:
-                st.button(f"⬇️ {name}", disabled=True, key=f"dl_{name}", help="This file is missing")
-                st.caption("missing")
-                continue
-            st.download_button(
-                f"⬇️ {name}",
-                data=path.read_bytes if name == catalog.WEIGHTS_FILE else path.read_bytes(),
-                file_name=name,
-                mime=mimes[Path(name).suffix],
-                key=f"dl_{name}",
-                on_click="ignore",
-            )
-            st.caption(snippets.format_size(path.stat().st_size))
-    source = info.key.removeprefix(hub.HUB_PREFIX) if info.source == "hub" else shown_path(info.path)
-    st.markdown("#### Use it in Python")
-    st.code(snippets.python_snippet(source, current_settings()), language="python")
-    st.caption(
-        "With the settings of the Generate tab (without kept characters), this prints the same text as the page."
-    )
-    if info.source == "local":
-        st.markdown("#### Publish it to the Hugging Face Hub")
-        st.code(
-            f"python -m training.publish {shown_path(info.path)} --repo-id YOUR_NAME/charrnn-{info.key}",
-            language="bash",
-        )
-        st.caption(
-            "Uploads the whole folder (weights, config, history, model card); log in first with `hf auth login`."
-        )
-    st.markdown("#### Deploy this playground")
-    st.markdown(
-        "A `Dockerfile` ships with the repository (CPU torch, port 8501, health check). On Hugging Face "
-        "Spaces, create a **Docker** Space and push the repository; `docs/DEPLOY.md` has the steps."
-    )
-    card = info.file(catalog.CARD_FILE)
-    if card is not None:
-        with st.expander("📄 Model card", expanded=False):
-            st.markdown(snippets.strip_front_matter(card.read_text(encoding="utf-8", errors="replace")))
-
-
-def shown_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(APP_DIR))
-    except ValueError:
-        return str(path)
-
-
 # ---------------------------------------------------------------- no models
 
 
@@ -1007,11 +801,11 @@ def main() -> None:
             elif name == "generate":
                 generate_tab(info, model)
             elif name == "score":
-                score_tab(info, model)
+                score_page.render(info, model)
             elif name == "training":
-                training_tab(info)
+                timeline_page.render(info)
             else:
-                download_tab(info)
+                download_page.render(info, current_settings(), APP_DIR)
     sidebar(infos, root)  # last: the sidebar is its own column, and a sample streams before it is redrawn
 
 

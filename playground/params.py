@@ -20,6 +20,11 @@ TOP_P_MIN = 0.01
 SEED_MAX = 2**32 - 1
 PRIME_MAX = 1_000  # characters of prime the model reads: the last ones (an RNN forgets earlier ones)
 POLICY_DEFAULT = "replace"
+POLICY_HELP = {
+    "replace": "replace them by a space (or the model's first character)",
+    "skip": "skip them",
+    "error": "refuse the text",
+}
 TABS = ("generate", "score", "training", "lesson", "neurons", "compare", "download")  # the page's tabs, in order
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 

@@ -1,0 +1,66 @@
+"""The "Download & deploy" tab: a model's files, the Python that reproduces the page's sample,
+how to publish it to the Hub and how to deploy the playground."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from playground import catalog, hub, snippets
+from playground.catalog import ModelInfo
+from playground.params import Settings
+
+
+def render(info: ModelInfo, settings: Settings, app_dir: Path) -> None:
+    st.markdown(f"#### The files of **{info.name}**")
+    cols = st.columns(len(catalog.MODEL_FILES))
+    mimes = {".json": "application/json", ".md": "text/markdown", ".safetensors": "application/octet-stream"}
+    for col, name in zip(cols, catalog.MODEL_FILES, strict=True):
+        path = info.file(name)
+        with col:
+            if path is None:
+                st.button(f"⬇️ {name}", disabled=True, key=f"dl_{name}", help="This file is missing")
+                st.caption("missing")
+                continue
+            st.download_button(
+                f"⬇️ {name}",
+                data=path.read_bytes if name == catalog.WEIGHTS_FILE else path.read_bytes(),
+                file_name=name,
+                mime=mimes[Path(name).suffix],
+                key=f"dl_{name}",
+                on_click="ignore",
+            )
+            st.caption(snippets.format_size(path.stat().st_size))
+    source = info.key.removeprefix(hub.HUB_PREFIX) if info.source == "hub" else shown_path(info.path, app_dir)
+    st.markdown("#### Use it in Python")
+    st.code(snippets.python_snippet(source, settings), language="python")
+    st.caption(
+        "With the settings of the Generate tab (without kept characters), this prints the same text as the page."
+    )
+    if info.source == "local":
+        st.markdown("#### Publish it to the Hugging Face Hub")
+        st.code(
+            f"python -m training.publish {shown_path(info.path, app_dir)} --repo-id YOUR_NAME/charrnn-{info.key}",
+            language="bash",
+        )
+        st.caption(
+            "Uploads the whole folder (weights, config, history, model card); log in first with `hf auth login`."
+        )
+    st.markdown("#### Deploy this playground")
+    st.markdown(
+        "A `Dockerfile` ships with the repository (CPU torch, port 8501, health check). On Hugging Face "
+        "Spaces, create a **Docker** Space and push the repository; `docs/DEPLOY.md` has the steps."
+    )
+    card = info.file(catalog.CARD_FILE)
+    if card is not None:
+        with st.expander("📄 Model card", expanded=False):
+            st.markdown(snippets.strip_front_matter(card.read_text(encoding="utf-8", errors="replace")))
+
+
+def shown_path(path: Path, app_dir: Path) -> str:
+    """A local model's folder as the user would type it: relative to the app when it lies inside."""
+    try:
+        return str(path.resolve().relative_to(app_dir))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,90 @@
+"""The "Score a text" tab: how surprised the model is by each character of any text, in bits."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charrnn import CharRNN, UnknownCharactersError
+from playground import html, params, scoring, table
+from playground.catalog import ModelInfo
+
+
+def use_sample_for_score() -> None:
+    ss = st.session_state
+    sample = ss.get("sample")
+    if sample is not None and sample.trace is not None:
+        ss.score_text = sample.prime_text + sample.trace.text
+
+
+def render(info: ModelInfo, model: CharRNN) -> None:
+    ss = st.session_state
+    st.markdown(
+        "Paste any text: the model reads it character by character and says how surprised it is by each "
+        "one, in bits (−log₂ p). Low is expected, high is a surprise."
+    )
+    st.text_area(
+        "Text to score", key="score_text", height=160, placeholder="To be, or not to be, that is the question…"
+    )
+    c1, c2 = st.columns([1, 4], vertical_alignment="center")
+    c1.button("Use the last sample", on_click=use_sample_for_score, disabled=ss.get("sample") is None)
+    c2.caption(
+        f"Unknown characters: policy **{ss.unknown}** ({params.POLICY_HELP[ss.unknown]}); change it under Generate. "
+        f"At most {scoring.SCORE_MAX:,} characters are scored."
+    )
+    text = ss.get("score_text") or ""
+    if not text.strip():
+        st.info("Paste a text above to score it.")
+        return
+    key = (info.key, text, ss.unknown)
+    cached = ss.get("score_cache")
+    if cached is None or cached[0] != key:
+        try:
+            with st.spinner("Scoring…"):
+                result = scoring.score_text(model, text, ss.unknown)
+        except ValueError as e:  # UnknownCharactersError included
+            st.error(str(e), icon="🚫")
+            if isinstance(e, UnknownCharactersError):
+                st.html(
+                    html.marked_prime(
+                        text[: scoring.SCORE_MAX], set(e.unknown), "error", model.vocab.default_replacement()
+                    )
+                )
+            return
+        ss.score_cache = cached = (key, result)
+    result: scoring.Score = cached[1]
+    if result.truncated:
+        st.info(f"The text has {len(text):,} characters: the first {scoring.SCORE_MAX:,} are scored.", icon="✂️")
+    if result.unknown:
+        shown = ", ".join(table.visible(c) for c in result.unknown[:12])
+        st.warning(
+            f"{result.unknown_count} character(s) the model has never seen ({shown}): "
+            f"{'skipped' if ss.unknown == 'skip' else 'replaced'} before scoring.",
+            icon="🔎",
+        )
+    m1, m2, m3, m4 = st.columns(4)
+    delta = None if info.val_bits is None else f"{result.bits_per_char - info.val_bits:+.2f} vs validation"
+    m1.metric(
+        "bits/char",
+        f"{result.bits_per_char:.3f}",
+        delta=delta,
+        delta_color="inverse",
+        help="Mean surprise per scored character (the first one has no context and is not scored).",
+    )
+    m2.metric("nats/char", f"{result.nats_per_char:.3f}")
+    m3.metric("total", f"{result.total_bits:,.0f} bits")
+    m4.metric("characters scored", f"{result.scored:,}")
+    st.html(html.legend("surprising (8+ bits)", "expected (0 bits)") + html.surprise_html(result.chars, result.bits))
+    frame = table.score_table(result.chars, result.bits, result.prob, result.rank, result.expected)
+    st.dataframe(
+        frame,
+        hide_index=True,
+        height=min(380, 36 * (len(frame) + 1) + 3),
+        column_config={
+            "pos": st.column_config.NumberColumn("#", width="small"),
+            "surprise": st.column_config.ProgressColumn(
+                "surprise", min_value=0.0, max_value=html.SURPRISE_MAX_BITS, format="%.2f bits"
+            ),
+            "p": st.column_config.ProgressColumn("p", min_value=0.0, max_value=1.0, format="percent"),
+            "model expected": st.column_config.TextColumn("the model expected", help="Its three favourites there"),
+        },
+    )
