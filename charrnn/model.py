@@ -12,6 +12,8 @@ from huggingface_hub.utils import HFValidationError, validate_repo_id
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
+from torch.func import functional_call
+from torch.nn import functional as F
 
 from charrnn.files import atomic_write, atomic_write_json
 from charrnn.vocab import Vocab
@@ -41,7 +43,8 @@ class CharRNN(
 
     ``cell`` is ``rnn`` (h_t = tanh(W_hh h_{t-1} + W_xh x_t + b)), ``gru`` or ``lstm``.
     ``dropout`` acts between stacked layers and before the output head; ``embedding_dropout``
-    on the character embeddings. ``meta`` carries what describes the model but does not shape it
+    on the character embeddings; ``weight_drop`` on the recurrent weights W_hh (DropConnect, as in
+    Merity et al.'s AWD-LSTM), during training only. ``meta`` carries what describes the model but does not shape it
     (corpus, training recipe, results) so that ``config.json`` is self-describing.
     """
 
@@ -54,6 +57,7 @@ class CharRNN(
         embedding: int = 64,
         dropout: float = 0.0,
         embedding_dropout: float = 0.0,
+        weight_drop: float = 0.0,
         meta: dict | None = None,
     ):
         super().__init__()
@@ -61,9 +65,12 @@ class CharRNN(
             raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELLS)}")
         if layers < 1 or hidden < 1 or embedding < 1:
             raise ValueError("layers, hidden and embedding must be positive")
+        if not 0.0 <= weight_drop < 1.0:
+            raise ValueError(f"weight_drop must be in [0, 1), not {weight_drop}")
         self.vocab = Vocab(vocab)
         self.cell, self.layers, self.hidden, self.embedding_size = cell, layers, hidden, embedding
         self.dropout_p, self.embedding_dropout_p = float(dropout), float(embedding_dropout)
+        self.weight_drop_p = float(weight_drop)
         self.meta: dict[str, Any] = dict(meta or {})
 
         rnn_class = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell]
@@ -79,8 +86,20 @@ class CharRNN(
     def forward(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """ids (B, T) int64 -> logits (B, T, V) and the state after the last character."""
         x = self.embed_drop(self.embed(ids))  # (B, T, E)
-        h, state = self.rnn(x, state)  # (B, T, H)
+        h, state = self._recur(x, state)  # (B, T, H)
         return self.head(self.out_drop(h)), state  # (B, T, V)
+
+    def _recur(self, x: torch.Tensor, state: State | None) -> tuple[torch.Tensor, State]:
+        if not (self.training and self.weight_drop_p > 0):
+            return self.rnn(x, state)
+        # DropConnect: one mask on W_hh per batch, shared by every time step, so the recurrence is
+        # regularised without noise that changes from step to step and erodes the memory. The
+        # dropped weights are lent to the module for this call only; gradients reach the originals.
+        weights = {
+            name: F.dropout(w, self.weight_drop_p) if name.startswith("weight_hh") else w
+            for name, w in self.rnn.named_parameters()
+        }
+        return functional_call(self.rnn, weights, (x, state))
 
     def initial_state(self, batch: int = 1) -> State:
         zeros = torch.zeros(self.layers, batch, self.hidden, device=self.head.weight.device)
@@ -101,6 +120,7 @@ class CharRNN(
             "embedding": self.embedding_size,
             "dropout": self.dropout_p,
             "embedding_dropout": self.embedding_dropout_p,
+            "weight_drop": self.weight_drop_p,
             "parameters": self.num_parameters,
             "meta": self.meta,
         }

@@ -117,6 +117,54 @@ def test_constructor_refuses_bad_vocab():
         CharRNN(["a", "a"])
 
 
+@pytest.mark.parametrize("cell", CELLS)
+def test_weight_drop_masks_the_recurrent_weights_in_training_only(cell):
+    model = make_model(cell, weight_drop=0.5)
+    plain = make_model(cell)  # same seed: the same weights
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    ids = ids_of(model)
+    torch.testing.assert_close(logits_of(model), logits_of(plain))  # eval: no mask
+    model.train()
+    torch.manual_seed(1)
+    first, _ = model(ids)
+    torch.manual_seed(2)
+    second, _ = model(ids)
+    assert not torch.allclose(first, second)  # a new mask per call
+    first.logsumexp(-1).mean().backward()
+    assert model.rnn.weight_hh_l0.grad.abs().sum() > 0  # gradients reach the real weights
+    # the masked weights were lent for the call only: the module is unchanged afterwards
+    for name, p in model.named_parameters():
+        assert torch.equal(p.detach(), before[name]), name
+    torch.testing.assert_close(logits_of(model.eval()), logits_of(plain))
+
+
+def test_weight_drop_masks_only_hidden_to_hidden_weights():
+    """The first step starts from h0 = 0, where W_hh plays no part: with most of W_hh dropped it
+    still equals the plain model's first step, so no other weight (W_ih, biases) was masked."""
+    model, plain = make_model("lstm", weight_drop=0.9), make_model("lstm")
+    model.train()
+    model.embed_drop.p = model.out_drop.p = 0.0
+    with torch.no_grad():
+        first_step, _ = model(ids_of(model, "t"))
+        later, _ = model(ids_of(model, "th"))
+    torch.testing.assert_close(first_step, logits_of(plain, "t"))
+    assert not torch.allclose(later[:, 1], logits_of(plain, "th")[:, 1])  # the second step does use W_hh
+
+
+def test_a_config_from_before_weight_drop_loads_without_it(tmp_path):
+    make_model("lstm").save_pretrained(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text(encoding="utf-8"))
+    del config["weight_drop"]
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    assert CharRNN.from_pretrained(tmp_path).weight_drop_p == 0.0
+
+
+@pytest.mark.parametrize("weight_drop", [-0.1, 1.0])
+def test_constructor_refuses_a_bad_weight_drop(weight_drop):
+    with pytest.raises(ValueError, match="weight_drop"):
+        CharRNN(VOCAB, weight_drop=weight_drop)
+
+
 # ---- save / load ----
 
 
@@ -141,12 +189,13 @@ def test_trained_model_round_trip(tmp_path, tiny_model):
 
 
 def test_config_describes_the_model(tmp_path):
-    model = make_model("gru", layers=2, hidden=24, dropout=0.1, meta={"corpus": "x"})
+    model = make_model("gru", layers=2, hidden=24, dropout=0.1, weight_drop=0.2, meta={"corpus": "x"})
     model.save_pretrained(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text(encoding="utf-8"))
     assert config["vocab"] == VOCAB
     assert (config["cell"], config["layers"], config["hidden"], config["embedding"]) == ("gru", 2, 24, 8)
-    assert config["dropout"] == 0.1
+    assert (config["dropout"], config["weight_drop"]) == (0.1, 0.2)
+    assert CharRNN.from_pretrained(tmp_path).weight_drop_p == 0.2
     assert config["parameters"] == model.num_parameters
     assert config["meta"] == {"corpus": "x", "weights_dtype": "float32"}
     assert set(load_file(tmp_path / "model.safetensors")) == set(model.state_dict())

@@ -100,11 +100,12 @@ def test_cli_training_lowers_the_loss_and_writes_a_complete_model_dir(text_file,
     assert summary["finished"] and summary["best_val_loss"] == pytest.approx(min(vals))
 
 
-def test_resume_gives_the_same_weights_and_keeps_every_record(text_file, tmp_path):
-    straight = Trainer(tiny_config(text_file, tmp_path / "a"))
+@pytest.mark.parametrize("weight_drop", [0.0, 0.3])  # DropConnect masks come from the saved RNG too
+def test_resume_gives_the_same_weights_and_keeps_every_record(text_file, tmp_path, weight_drop):
+    straight = Trainer(tiny_config(text_file, tmp_path / "a", weight_drop=weight_drop))
     straight.run()
 
-    interrupted = Trainer(tiny_config(text_file, tmp_path / "b"))
+    interrupted = Trainer(tiny_config(text_file, tmp_path / "b", weight_drop=weight_drop))
     original_update = interrupted.update_ema
 
     def stop_at_step_12(step):  # the same path as a real SIGTERM: flag set, step finished, state saved
@@ -116,7 +117,7 @@ def test_resume_gives_the_same_weights_and_keeps_every_record(text_file, tmp_pat
     with pytest.raises(KeyboardInterrupt):
         interrupted.run()
     before = load_history(tmp_path / "b" / "model")["records"]
-    resumed = Trainer(tiny_config(text_file, tmp_path / "b"), resume=True)
+    resumed = Trainer(tiny_config(text_file, tmp_path / "b", weight_drop=weight_drop), resume=True)
     resumed.run()
 
     for p, q in zip(straight.model.parameters(), resumed.model.parameters(), strict=True):

@@ -117,6 +117,7 @@ def train_command(train: dict) -> str:
         "embedding",
         "dropout",
         "embedding_dropout",
+        "weight_drop",
         "seq_len",
         "batch_size",
         "lr",

@@ -29,6 +29,7 @@ class TrainConfig:
     embedding: int = 64
     dropout: float = 0.25  # between layers and before the head
     embedding_dropout: float = 0.0
+    weight_drop: float = 0.0  # DropConnect on the recurrent weights
     # optimisation
     seq_len: int = 128
     batch_size: int = 64
@@ -78,6 +79,7 @@ HELP = {
     "embedding": "character embedding size",
     "dropout": "dropout between layers and before the output head",
     "embedding_dropout": "dropout on the character embeddings",
+    "weight_drop": "DropConnect on the recurrent weights W_hh, one mask per batch (AWD-LSTM)",
     "seq_len": "characters of truncated backpropagation through time",
     "batch_size": "parallel streams of text (the hidden state is carried across batches)",
     "lr": "peak learning rate (AdamW)",

@@ -191,7 +191,15 @@ class Trainer:
             "train_config": c.to_dict(),
         }
         self.model = CharRNN(
-            self.vocab.chars, c.cell, c.layers, c.hidden, c.embedding, c.dropout, c.embedding_dropout, meta
+            self.vocab.chars,
+            cell=c.cell,
+            layers=c.layers,
+            hidden=c.hidden,
+            embedding=c.embedding,
+            dropout=c.dropout,
+            embedding_dropout=c.embedding_dropout,
+            weight_drop=c.weight_drop,
+            meta=meta,
         ).to(self.device)
         decay = [p for n, p in self.model.named_parameters() if p.dim() >= 2]
         no_decay = [p for n, p in self.model.named_parameters() if p.dim() < 2]
