@@ -7,6 +7,7 @@ malformed is replaced (clamped, or reset to its default) and a note says so, for
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -58,6 +59,11 @@ class Settings:
     def same_sample(self, other: Settings) -> bool:
         """Whether both settings give the same text (the open tab does not matter)."""
         return replace(self, tab=TABS[0]) == replace(other, tab=TABS[0])
+
+
+def random_seed() -> int:
+    """A fresh seed for a new session or the New seed button (small, so that it is easy to share)."""
+    return secrets.randbelow(1_000_000)
 
 
 def _last(value: str | list[str]) -> str:
