@@ -63,25 +63,19 @@ def continue_stopped() -> None:
 # ---------------------------------------------------------------- the tab
 
 
+def percent_column(label: str, help: str):
+    return st.column_config.ProgressColumn(label, min_value=0.0, max_value=1.0, format="percent", help=help)
+
+
 def column_config(vocab_size: int, k: int, temperature_label: str) -> dict:
     cc = st.column_config
     config = {
         "pos": cc.NumberColumn("#", help="Position in the generated text", width="small"),
         "char": cc.TextColumn("char", help="The character drawn (␣ space, ⏎ newline, ⇥ tab)", width="small"),
-        "p": cc.ProgressColumn(
-            "p drawn",
-            min_value=0.0,
-            max_value=1.0,
-            format="percent",
-            help="Its probability in the distribution it was drawn from (after temperature, top-k, top-p)",
+        "p": percent_column(
+            "p drawn", "Its probability in the distribution it was drawn from (after temperature, top-k, top-p)"
         ),
-        "p model": cc.ProgressColumn(
-            "p model",
-            min_value=0.0,
-            max_value=1.0,
-            format="percent",
-            help="Its probability under the model itself (temperature 1)",
-        ),
+        "p model": percent_column("p model", "Its probability under the model itself (temperature 1)"),
         "rank": cc.NumberColumn("rank", help="1 = the model's favourite", width="small"),
         "entropy": cc.ProgressColumn(
             "entropy",
