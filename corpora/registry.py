@@ -54,7 +54,7 @@ CORPORA: dict[str, Corpus] = {
             "pg1661.txt",
             "gutenberg",
             GUTENBERG_LICENCE,
-            '"My dear Watson," ',
+            "“My dear Watson,” ",  # the text's own curly quotes: a straight one is not in it
         ),
         Corpus(
             "austen",

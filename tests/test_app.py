@@ -3,6 +3,7 @@ test session (plus the shipped ones, when present)."""
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 from pathlib import Path
@@ -429,6 +430,16 @@ SHIPPED = (
     if (ROOT / "models").is_dir()
     else []
 )
+
+
+@pytest.mark.skipif(not SHIPPED, reason="no shipped model in models/ yet")
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_shipped_model_opens_on_its_own_prime(name) -> None:
+    """The style's prime (its card's example, the app's default, the CLI's default) is readable by the model."""
+    config = json.loads((ROOT / "models" / name / "config.json").read_text(encoding="utf-8"))
+    prime = config["meta"]["sample_prime"]
+    assert set(prime) <= set(config["vocab"]), f"{name}: {prime!r} has characters the model does not know"
+    assert catalog.read_model_info(ROOT / "models" / name, name, ROOT / "models").default_prime == prime
 
 
 @pytest.mark.skipif(not SHIPPED, reason="no shipped model in models/ yet")

@@ -150,5 +150,7 @@ def test_real_corpora_from_the_mirror(name, tmp_path, monkeypatch):
     text = prepare(name, MIRROR).read_text(encoding="utf-8")
     assert "\r" not in text and "\ufeff" not in text and "Project Gutenberg" not in text[:2000]
     assert "*** END OF" not in text and len(text) > 500_000
+    prime = CORPORA[name].sample_prime
+    assert set(prime) <= set(text), f"the sample prime {prime!r} has characters the text never uses"
     if name == "shakespeare":
         assert len(text) == 1_115_394 and len(set(text)) == 65
