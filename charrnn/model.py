@@ -44,8 +44,9 @@ class CharRNN(
     ``cell`` is ``rnn`` (h_t = tanh(W_hh h_{t-1} + W_xh x_t + b)), ``gru`` or ``lstm``.
     ``dropout`` acts between stacked layers and before the output head; ``embedding_dropout``
     on the character embeddings; ``weight_drop`` on the recurrent weights W_hh (DropConnect, as in
-    Merity et al.'s AWD-LSTM), during training only. ``meta`` carries what describes the model but does not shape it
-    (corpus, training recipe, results) so that ``config.json`` is self-describing.
+    Merity et al.'s AWD-LSTM), during training only. ``meta`` carries what describes the model
+    but does not shape it (corpus, training recipe, results) so that ``config.json`` is
+    self-describing.
     """
 
     def __init__(
