@@ -12,7 +12,7 @@ from safetensors import safe_open
 from charrnn import CharRNN
 from tests.conftest import TINY_TEXT, tiny_config
 from training import finalize
-from training.card import shipped_dir
+from training.card import reproduce_commands, shipped_dir
 from training.evaluate import evaluate
 from training.train import Trainer
 
@@ -77,3 +77,18 @@ def test_a_missing_model_is_one_line_exit_2(tmp_path, capsys):
     assert finalize.main([str(tmp_path / "nothing"), "--text", str(tmp_path / "t.txt")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "\n" not in err
+
+
+def test_a_run_in_stages_is_reproduced_stage_by_stage():
+    # 6 epochs with their cool-down, then resumed to 14 and then given a lower rate at step 3000.
+    train = {"recipe": "tolstoy", "epochs": 14.0, "lr": 1e-3, "max_steps": None}
+    stages = [
+        {"until_step": 2106, "options": {"epochs": 6.0, "lr": 2e-3, "max_steps": None}},
+        {"until_step": 3000, "options": {"epochs": 14.0, "lr": 2e-3, "max_steps": None}},
+    ]
+    assert reproduce_commands(train, stages) == [
+        "python -m training.train --recipe tolstoy --epochs 6 --lr 0.002  # until step 2106",
+        "python -m training.train --recipe tolstoy --lr 0.002 --resume  # until step 3000",
+        "python -m training.train --recipe tolstoy --resume",
+    ]
+    assert reproduce_commands(train, []) == ["python -m training.train --recipe tolstoy"]

@@ -153,6 +153,26 @@ def test_save_every_saves_the_state_between_validations(text_file, tmp_path):
     assert plain_saved == [10, 10]  # without it: only at validations
 
 
+def test_a_resume_that_changes_the_schedule_is_recorded_and_the_card_replays_it(text_file, tmp_path):
+    Trainer(tiny_config(text_file, tmp_path, max_steps=14)).run()
+    Trainer(tiny_config(text_file, tmp_path, max_steps=14, threads=1, log_every=7), resume=True).run()
+    assert "stages" not in load_history(tmp_path / "model")  # threads, reporting: not a new stage
+
+    Trainer(tiny_config(text_file, tmp_path, max_steps=24, lr=1e-3), resume=True).run()
+    history = load_history(tmp_path / "model")
+    assert [(s["until_step"], s["options"]["max_steps"], s["options"]["lr"]) for s in history["stages"]] == [
+        (14, 14, 2e-3)
+    ]
+    assert history["summary"]["steps"] == 24
+    card = (tmp_path / "model" / "README.md").read_text()
+    first, second = card.split("## Reproduce\n\n```bash\n")[1].splitlines()[:2]
+    assert first.startswith("python -m training.train --text ") and "--resume" not in first
+    assert " --lr 0.002 " in first and first.endswith(" --max-steps 14  # until step 14")
+    assert first.count("--lr") == 1
+    assert second.startswith("python -m training.train --text ") and second.endswith(" --resume")
+    assert "--max-steps" not in second and " --lr 0.001 " in second
+
+
 def test_sigterm_saves_a_loadable_checkpoint_and_resume_finishes(text_file, tmp_path):
     out, run_dir = tmp_path / "m", tmp_path / "r"
     args = ["--text", str(text_file), "--out", str(out), "--run-dir", str(run_dir), "--epochs", "200", *TINY_FLAGS]

@@ -64,7 +64,7 @@ def render_card(config: dict, history: dict) -> str:
     lines.append(f"| weights | {meta.get('weights_dtype', 'float32')} safetensors |")
     lines += ["", "Validation: the last 10% of the text, contiguous, scored in one stateful pass.", ""]
     if train:
-        commands = [train_command(train)]
+        commands = reproduce_commands(train, history.get("stages", []))
         if baseline:  # finalized: official validation, n-gram baseline, maybe float16
             source = f"--corpus {train['corpus']}" if train.get("corpus") else f"--text {train.get('text')}"
             half = " --float16" if meta.get("weights_dtype") == "float16" else ""
@@ -106,28 +106,52 @@ def shipped_dir(train: dict) -> str:
     return train.get("out")
 
 
-def train_command(train: dict) -> str:
+def reproduce_commands(train: dict, stages: list[dict]) -> list[str]:
+    """The training command, or one per stage when a resume changed an option that shapes the
+    weights: each earlier stage runs with the options it had, then the last resumes."""
+    commands = []
+    for i, stage in enumerate(stages):
+        changed = {k: v for k, v in stage["options"].items() if v != train.get(k) and v is not None}
+        resume = " --resume" if i else ""
+        commands.append(f"{train_command(train, changed)}{resume}  # until step {stage['until_step']}")
+    return [*commands, train_command(train) + " --resume" * bool(stages)]
+
+
+def flag(name: str, value: object) -> str:
+    shown = f"{value:g}" if isinstance(value, float) else value  # --epochs 6, not 6.0
+    return f"--{name.replace('_', '-')} {shown}"
+
+
+# What a command without a recipe spells out (the rest are defaults or do not shape the weights).
+COMMAND_OPTIONS = [
+    "cell",
+    "layers",
+    "hidden",
+    "embedding",
+    "dropout",
+    "embedding_dropout",
+    "weight_drop",
+    "seq_len",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "epochs",
+    "ema",
+    "seed",
+]
+
+
+def train_command(train: dict, overrides: dict | None = None) -> str:
+    """The command that trains with ``train``'s options, ``overrides`` replacing some."""
+    overrides = overrides or {}
     if train.get("recipe"):
-        return f"python -m training.train --recipe {train['recipe']}"
-    source = f"--corpus {train['corpus']}" if train.get("corpus") else f"--text {train.get('text')}"
-    keys = [
-        "cell",
-        "layers",
-        "hidden",
-        "embedding",
-        "dropout",
-        "embedding_dropout",
-        "weight_drop",
-        "seq_len",
-        "batch_size",
-        "lr",
-        "weight_decay",
-        "epochs",
-        "ema",
-        "seed",
-    ]
-    flags = " ".join(f"--{k.replace('_', '-')} {train[k]}" for k in keys if k in train)
-    return f"python -m training.train {source} --out {train.get('out')} {flags}"
+        flags = "".join(f" {flag(k, v)}" for k, v in overrides.items())
+        return f"python -m training.train --recipe {train['recipe']}{flags}"
+    options = {**train, **overrides}
+    shown = [k for k in COMMAND_OPTIONS if k in options] + [k for k in overrides if k not in COMMAND_OPTIONS]
+    source = f"--corpus {options['corpus']}" if options.get("corpus") else f"--text {options.get('text')}"
+    flags = " ".join(flag(k, options[k]) for k in shown)
+    return f"python -m training.train {source} --out {options.get('out')} {flags}"
 
 
 def write_card(model_dir: str | Path) -> None:

@@ -61,8 +61,31 @@ class TrainConfig:
         steps = round(self.epochs * steps_per_epoch)
         return min(steps, self.max_steps) if self.max_steps else steps
 
+    def training_options(self) -> dict:
+        """The options that shape the weights: a resume that changes one starts a new stage."""
+        return {k: v for k, v in self.to_dict().items() if k not in RUN_ONLY_OPTIONS}
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+# Where files go, how often to report, threads: a resume may change these without a trace.
+RUN_ONLY_OPTIONS = {
+    "mirror",
+    "out",
+    "run_dir",
+    "name",
+    "eval_every",
+    "log_every",
+    "save_every",
+    "sample_prime",
+    "sample_temperature",
+    "sample_length",
+    "sample_seed",
+    "save_float16",
+    "threads",
+    "recipe",
+}
 
 
 HELP = {

@@ -76,6 +76,18 @@ def learning_rate(config: TrainConfig, step: int, total: int, steps_per_epoch: i
     return rate * min(1.0, (total - step) / cooldown_steps) if cooldown_steps > 0 else rate
 
 
+def note_new_stage(history: dict, saved: dict, config: TrainConfig, step: int) -> dict:
+    """A resume that changes an option that shapes the weights (say --epochs, which moves the
+    cool-down) starts a new stage. Record the options the steps so far ran under, so that the
+    model card can replay the whole run. Returns {option: (old, new)}, empty when none changed."""
+    now = config.training_options()
+    before = {k: v for k, v in saved.items() if k in now}  # older states may lack newer options
+    changed = {k: (v, now[k]) for k, v in before.items() if v != now[k]}
+    if changed:
+        history.setdefault("stages", []).append({"until_step": step, "options": before})
+    return changed
+
+
 def scheduled_rate(config: TrainConfig, step: int, total: int, steps_per_epoch: int) -> float:
     if step < config.warmup_steps:
         return config.lr * (step + 1) / config.warmup_steps
@@ -306,7 +318,12 @@ class Trainer:
             rows = slice(self.rank * self.x.shape[0], (self.rank + 1) * self.x.shape[0])
             hidden = tuple(h[:, rows] for h in hidden) if isinstance(hidden, tuple) else hidden[:, rows]
         self.pending_losses = [float(x) for x in info.get("pending_losses", [])]
-        return info["step"], hidden, info["history"], info["best_val"]
+        history = info["history"]
+        changed = note_new_stage(history, info["config"], self.config, info["step"])
+        if changed and self.rank == 0:
+            listed = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changed.items())
+            print(f"resuming at step {info['step']} as a new stage: {listed}", file=sys.stderr)
+        return info["step"], hidden, history, info["best_val"]
 
     def save_model(self, val: float, step: int) -> None:
         """The shipped files: weights of the best validation so far, config, history, card."""
