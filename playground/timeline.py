@@ -51,3 +51,26 @@ def loss_text(value: Any, unit: str = "nats") -> str:
     if loss is None:
         return "—"
     return f"{loss / math.log(2) if unit == 'bits' else loss:.3f}"
+
+
+def stage_notes(history: dict[str, Any]) -> list[str]:
+    """One line per resume that changed the training options (``history["stages"]``), such as
+    "step 2,106: epochs 6 → 16": the learning rate may jump there, and the curves bend."""
+    stages = history.get("stages")
+    notes = []
+    for stage in stages if isinstance(stages, list) else []:
+        if not isinstance(stage, dict):
+            continue
+        changes = stage.get("changed") if isinstance(stage.get("changed"), dict) else {}
+        shown = ", ".join(
+            f"{name} {_shown(pair[0])} → {_shown(pair[1])}"
+            for name, pair in changes.items()
+            if isinstance(pair, list) and len(pair) == 2
+        )
+        step = _finite(stage.get("until_step"))
+        notes.append(f"step {int(step or 0):,}: {shown or 'options changed'}")
+    return notes
+
+
+def _shown(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)

@@ -43,6 +43,8 @@ def render(info: ModelInfo) -> None:
     marker = selected.get(x_axis) if selected else None
     spec = charts.loss_spec(frame, x_axis, unit, bool(log_steps and x_axis == "step"), marker)
     st.vega_lite_chart(spec, width="stretch")
+    if stages := timeline.stage_notes(history):
+        st.caption("Resumed with new options (a new stage) at " + "; ".join(stages) + ".")
     if not points:
         st.info("No samples were recorded during this training.")
         return

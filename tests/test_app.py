@@ -259,6 +259,16 @@ def test_training_timeline(run_app, tiny_models_root: Path) -> None:
     assert ok(at.run())
     assert {m.label: m.value for m in at.metric}["validation loss (bits/char)"] == f"{val / math.log(2):.3f}"
     assert at.query_params["tab"] == "training"
+    assert "new stage" not in texts(at.caption)
+
+
+def test_the_timeline_names_the_stages_of_a_resumed_run(run_app, tiny_models_root: Path, tmp_path: Path) -> None:
+    shutil.copytree(tiny_models_root / "tiny-lstm", tmp_path / "resumed")
+    history = catalog.read_json(tmp_path / "resumed" / "history.json")
+    history["stages"] = [{"until_step": 30, "options": {"epochs": 1.0}, "changed": {"epochs": [1.0, 2.0]}}]
+    (tmp_path / "resumed" / "history.json").write_text(json.dumps(history))
+    at = open_tab(run_app(tmp_path, {"style": "resumed", "tab": "training"}), "training")
+    assert "Resumed with new options (a new stage) at step 30: epochs 1 → 2." in texts(at.caption)
 
 
 def test_download_and_deploy(run_app, tiny_models_root: Path) -> None:

@@ -510,6 +510,17 @@ def test_timeline_from_history(tiny_models_root: Path) -> None:
     assert timeline.loss_text(1.0) == "1.000" and timeline.loss_text(float("nan")) == "—"
     broken = {"records": [{"step": "x"}, {"step": 5, "train_loss": float("nan")}, {"step": 6, "train_loss": 1}]}
     assert timeline.loss_frame(broken)["step"].tolist() == [6]
+    assert timeline.stage_notes(history) == []
+    stages = [
+        {"until_step": 2106, "changed": {"epochs": [6.0, 16.0], "lr": [0.002, 0.001]}},
+        {"until_step": 3000, "changed": {"epochs": "6 -> 16"}},  # malformed: still one line, no traceback
+        "not a stage",
+    ]
+    assert timeline.stage_notes({"stages": stages}) == [
+        "step 2,106: epochs 6 → 16, lr 0.002 → 0.001",
+        "step 3,000: options changed",
+    ]
+    assert timeline.stage_notes({"stages": {"x": 1}}) == []
 
 
 def test_chart_specs_are_plain_json(trace: Trace, tiny_model: CharRNN, tiny_models_root: Path) -> None:

@@ -163,6 +163,7 @@ def test_a_resume_that_changes_the_schedule_is_recorded_and_the_card_replays_it(
     assert [(s["until_step"], s["options"]["max_steps"], s["options"]["lr"]) for s in history["stages"]] == [
         (14, 14, 2e-3)
     ]
+    assert history["stages"][0]["changed"] == {"lr": [2e-3, 1e-3], "max_steps": [14, 24]}
     assert history["summary"]["steps"] == 24
     card = (tmp_path / "model" / "README.md").read_text()
     first, second = card.split("## Reproduce\n\n```bash\n")[1].splitlines()[:2]

@@ -79,12 +79,14 @@ def learning_rate(config: TrainConfig, step: int, total: int, steps_per_epoch: i
 def note_new_stage(history: dict, saved: dict, config: TrainConfig, step: int) -> dict:
     """A resume that changes an option that shapes the weights (say --epochs, which moves the
     cool-down) starts a new stage. Record the options the steps so far ran under, so that the
-    model card can replay the whole run. Returns {option: (old, new)}, empty when none changed."""
+    model card can replay the whole run, and what changed, for the app's timeline.
+    Returns {option: (old, new)}, empty when none changed."""
     now = config.training_options()
     before = {k: v for k, v in saved.items() if k in now}  # older states may lack newer options
     changed = {k: (v, now[k]) for k, v in before.items() if v != now[k]}
     if changed:
-        history.setdefault("stages", []).append({"until_step": step, "options": before})
+        stage = {"until_step": step, "options": before, "changed": {k: list(v) for k, v in changed.items()}}
+        history.setdefault("stages", []).append(stage)
     return changed
 
 
