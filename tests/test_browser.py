@@ -6,9 +6,6 @@ Skipped only when /usr/bin/chromium is absent (CI installs it: ``apt-get install
 
 from __future__ import annotations
 
-import json
-import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +14,6 @@ import pytest
 from benchmarks.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    FIRST_CHARACTER_JS,
     browser_executable,
     running_app,
     wait_for_text,
@@ -82,40 +78,3 @@ def test_generate_and_inspect_in_a_real_browser(server: str, tiny_models_root: P
             page.screenshot(path=str(ARTIFACTS / "browser-timeline.png"), full_page=True)
         finally:
             browser.close()
-
-
-# ---------------------------------------------------------------- speed (a measurement, not a test)
-
-MEASURE = os.environ.get("CHARRNN_MEASURE", "")  # "MODELS_DIR:STYLE", e.g. "models:shakespeare"
-
-
-@pytest.mark.skipif(":" not in MEASURE, reason="a speed measurement: set CHARRNN_MEASURE=MODELS_DIR:STYLE to run it")
-def test_measure_speed(tmp_path: Path) -> None:
-    """Cold start, time to first character and a 2,000-character sample, printed as JSON."""
-    from playwright.sync_api import sync_playwright
-
-    models, style = MEASURE.rsplit(":", 1)
-    started = time.perf_counter()
-    figures: dict[str, object] = {}
-    with running_app(Path(models).resolve(), tmp_path / "streamlit.log") as url, sync_playwright() as p:
-        figures["health_s"] = round(time.perf_counter() - started, 2)
-        browser = p.chromium.launch(executable_path=str(browser_executable(tmp_path)), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
-        page.goto(f"{url}/?style={style}&len=500&seed=1")
-        page.get_by_role("button", name="▶ Generate").wait_for()
-        figures["cold_start_to_ready_s"] = round(time.perf_counter() - started, 2)
-        page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached")
-        firsts = []
-        for seed in range(5):
-            page.get_by_role("spinbutton", name="Seed").fill(str(100 + seed))
-            page.keyboard.press("Enter")
-            page.wait_for_timeout(1500)
-            firsts.append(page.evaluate(FIRST_CHARACTER_JS)["first_ms"])
-        figures["first_character_ms"] = sorted(round(f) for f in firsts)
-        page.get_by_role("spinbutton", name="Length").fill("2000")
-        page.keyboard.press("Enter")
-        page.wait_for_timeout(1500)
-        figures["sample_2000_with_table_ms"] = round(page.evaluate(FIRST_CHARACTER_JS)["total_ms"])
-        browser.close()
-    print(json.dumps(figures))

@@ -10,6 +10,7 @@ import pytest
 import torch
 from hostile import payloads
 from safetensors.torch import load_file, save_file
+from tolerances import FLOAT16, FLOAT32
 
 from charrnn import CELLS, CharRNN, CheckpointError
 
@@ -69,7 +70,8 @@ def test_state_carry_equals_one_long_call(cell):
             for piece in torch.split(ids, sizes, dim=1):
                 out, state = model(piece, state)
                 parts.append(out)
-            torch.testing.assert_close(torch.cat(parts, dim=1), whole, atol=1e-5, rtol=1e-5)
+            # other sequence lengths may take other kernels: float32 rounding, across paths
+            torch.testing.assert_close(torch.cat(parts, dim=1), whole, **FLOAT32)
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -100,7 +102,7 @@ def test_batch_rows_are_independent():
         batch, _ = model(ids)
         for row in range(3):
             single, _ = model(ids[row : row + 1])
-            torch.testing.assert_close(batch[row : row + 1], single, atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(batch[row : row + 1], single, **FLOAT32)  # batched kernels: across paths
 
 
 @pytest.mark.parametrize(
@@ -224,7 +226,7 @@ def test_float16_save_loads_as_float32(tmp_path):
     expected = logits_of(model)
     got = logits_of(loaded)
     assert not torch.equal(got, expected)  # it really went through float16
-    torch.testing.assert_close(got, expected, atol=2e-2, rtol=1e-2)
+    torch.testing.assert_close(got, expected, **FLOAT16)
     assert model.head.weight.dtype == torch.float32  # saving did not convert the live model
 
 

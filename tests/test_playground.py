@@ -13,6 +13,7 @@ import pytest
 from fakehub import running_fake_hub
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from tolerances import FLOAT32, FLOAT32_RECURRENT
 
 from charrnn import CharRNN, SamplingSettings, UnknownCharactersError, generate
 from charrnn.metrics import surprisal_nats
@@ -358,10 +359,11 @@ def test_forced_steps_report_what_the_model_gave_the_drawn_characters(tiny_model
     forced = generation.forced_steps(tiny_model, prime.ids, "".join(s.char for s in drawn), settings_)
     for a, b in zip(drawn, forced, strict=True):
         assert (a.char, a.rank) == (b.char, b.rank)
-        assert a.prob_raw == pytest.approx(b.prob_raw, abs=1e-5) and a.prob == pytest.approx(b.prob, abs=1e-5)
-        np.testing.assert_allclose(a.probs_tempered, b.probs_tempered, atol=1e-5)
+        # forced steps read the text in one pass, generate steps one character at a time: across paths
+        np.testing.assert_allclose([a.prob_raw, a.prob], [b.prob_raw, b.prob], **FLOAT32)
+        np.testing.assert_allclose(a.probs_tempered, b.probs_tempered, **FLOAT32)
     nxt = generation.next_distribution(tiny_model, prime.ids, "".join(s.char for s in drawn[:-1]), settings_)
-    np.testing.assert_allclose(nxt[0], drawn[-1].probs_raw, atol=1e-5)
+    np.testing.assert_allclose(nxt[0], drawn[-1].probs_raw, **FLOAT32)
 
 
 def test_tempered_reshapes_like_softmax_of_logits() -> None:
@@ -470,10 +472,11 @@ def test_score_agrees_with_the_library_metric(tiny_model: CharRNN) -> None:
     result = scoring.score_text(tiny_model, text, "error")
     reference = surprisal_nats(tiny_model, tiny_model.vocab.encode(text).ids) / math.log(2)
     assert math.isnan(result.bits[0]) and result.rank[0] == 0 and result.expected[0] == ""
-    np.testing.assert_allclose(result.bits[1:], reference, atol=1e-4)
-    assert result.bits_per_char == pytest.approx(reference.mean(), abs=1e-4)
+    # the Score tab's engine against the library's PyTorch pass, through 130 recurrent steps
+    np.testing.assert_allclose(result.bits[1:], reference, **FLOAT32_RECURRENT)
+    assert result.bits_per_char == pytest.approx(reference.mean(), rel=1e-4, abs=1e-4)
     assert result.scored == len(text) - 1 and result.nats_per_char == pytest.approx(result.bits_per_char * math.log(2))
-    np.testing.assert_allclose(result.prob[1:], 2 ** -result.bits[1:])
+    np.testing.assert_allclose(result.prob[1:], 2 ** -result.bits[1:], **FLOAT32)  # exp and log2 differ by CPU
     assert (result.rank[1:] >= 1).all() and result.expected[1].count("%") == scoring.GUESSES
 
 
@@ -489,7 +492,7 @@ def test_score_policies_limits_and_errors(tiny_model: CharRNN, monkeypatch: pyte
     chunked = scoring.score_text(tiny_model, "To be, or not to be " * 5, "error")
     assert chunked.truncated == 50 and len(chunked.chars) == 50
     whole = surprisal_nats(tiny_model, tiny_model.vocab.encode(("To be, or not to be " * 5)[:50]).ids) / math.log(2)
-    np.testing.assert_allclose(chunked.bits[1:], whole, atol=1e-4)
+    np.testing.assert_allclose(chunked.bits[1:], whole, **FLOAT32_RECURRENT)  # engine chunks vs PyTorch
     frame = table.score_table(chunked.chars, chunked.bits, chunked.prob, chunked.rank, chunked.expected)
     assert len(frame) == 50
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from tolerances import FLOAT32, assert_same_draws
 
 from charrnn import CharRNN
 from charrnn import engine as engine_module
@@ -54,20 +55,27 @@ def test_seeded_text_is_the_same_as_the_reference_path(cell: str, settings: Samp
     for seed in (0, 1):
         fast = list(generate(model, "the ", 150, settings, seed=seed))
         reference = list(generate(model, "the ", 150, settings, seed=seed, engine="reference"))
-        assert text(fast) == text(reference)
-        for a, b in zip(fast[::37], reference[::37], strict=True):
-            assert (a.position, a.char_id, a.rank) == (b.position, b.char_id, b.rank)
-            assert np.allclose(a.probs_raw, b.probs_raw, atol=1e-5)
-            assert np.allclose(a.probs, b.probs, atol=1e-5)
-            assert a.entropy_bits == pytest.approx(b.entropy_bits, abs=1e-4)
+        # NumPy engine against PyTorch: the same draws unless float32 rounding decides a near tie
+        # (measured: their cumulative distributions differ by at most 8e-7 on these models).
+        assert_same_draws(fast, reference, seed, settings.greedy)
+        for a, b in zip(fast[::37], reference[::37], strict=False):
+            if a.char_id != b.char_id:
+                break  # parted at a near tie (checked above)
+            assert (a.position, a.rank) == (b.position, b.rank)
+            np.testing.assert_allclose(a.probs_raw, b.probs_raw, **FLOAT32)
+            np.testing.assert_allclose(a.probs, b.probs, **FLOAT32)
+            # entropy sums V terms p log p of the probabilities above: V x their tolerance
+            assert a.entropy_bits == pytest.approx(b.entropy_bits, rel=1e-4, abs=1e-4)
         lean = sample(model, "the ", 150, settings.temperature, settings.top_k, settings.top_p, settings.greedy, seed)
         assert lean == text(fast)
 
 
 def test_trained_model_default_engine_matches_reference(tiny_model: CharRNN) -> None:
+    settings = SamplingSettings(temperature=0.8)
     for seed in range(3):
-        fast = sample(tiny_model, "To be", 300, temperature=0.8, seed=seed)
-        assert fast == sample(tiny_model, "To be", 300, temperature=0.8, seed=seed, engine="reference")
+        fast = list(generate(tiny_model, "To be", 300, settings, seed=seed))
+        assert_same_draws(fast, list(generate(tiny_model, "To be", 300, settings, seed=seed, engine="reference")), seed)
+        assert sample(tiny_model, "To be", 300, temperature=0.8, seed=seed) == text(fast)  # the same path: exact
     assert sample(tiny_model, "To be", 100, seed=1) != sample(tiny_model, "To be", 100, seed=2)
 
 
@@ -114,20 +122,33 @@ def test_batch_equals_one_stream_at_a_time(cell: str) -> None:
     lean = sample_batch(model, primes, 80, settings, seeds)
     for i, (prime, seed) in enumerate(zip(primes, seeds, strict=True)):
         alone = list(generate(model, prime, 80, settings, seed=seed))
-        assert "".join(row[i].char for row in batched) == text(alone) == lean[i]
-        assert np.allclose(batched[-1][i].probs, alone[-1].probs, atol=1e-5)
-        assert batched[5][i].rank == alone[5].rank
-    assert sample_batch(model, primes, 80, settings, seeds, engine="reference") == lean
+        row = [steps[i] for steps in batched]
+        assert "".join(s.char for s in row) == lean[i]  # the batch path twice: exact
+        # matrix-matrix against matrix-vector products: the same draws up to near ties
+        assert_same_draws(row, alone, seed)
+        if text(row) == text(alone):
+            np.testing.assert_allclose(row[-1].probs, alone[-1].probs, **FLOAT32)
+            assert row[5].rank == alone[5].rank
     two_threads = engine_module.Engine.for_model(model).stepper(len(primes), split=True)
-    assert sample_batch(model, primes, 80, settings, seeds, stepper=two_threads) == lean
+    for other in (
+        list(generate_batch(model, primes, 80, settings, seeds, engine="reference")),
+        list(generate_batch(model, primes, 80, settings, seeds, stepper=two_threads)),
+    ):  # PyTorch, and split products: other paths, so the same draws up to near ties
+        for i, seed in enumerate(seeds):
+            assert_same_draws([steps[i] for steps in batched], [steps[i] for steps in other], seed)
 
 
 def test_batch_with_one_prime_and_many_seeds(tiny_model: CharRNN) -> None:
-    texts = sample_batch(tiny_model, "To be", 50, SamplingSettings(temperature=1.2), seeds=[0, 1, 2])
-    assert texts == [sample(tiny_model, "To be", 50, temperature=1.2, seed=s) for s in (0, 1, 2)]
-    assert len(set(texts)) == 3
-    greedy = sample_batch(tiny_model, ["To", "be"], 30, SamplingSettings(greedy=True))
-    assert greedy == [sample(tiny_model, p, 30, greedy=True) for p in ("To", "be")]
+    # The batch's matrix-matrix products against one stream's: the same draws up to near ties.
+    hot = SamplingSettings(temperature=1.2)
+    batched = list(generate_batch(tiny_model, "To be", 50, hot, seeds=[0, 1, 2]))
+    for i in range(3):
+        assert_same_draws([steps[i] for steps in batched], list(generate(tiny_model, "To be", 50, hot, seed=i)), i)
+    assert len(set(sample_batch(tiny_model, "To be", 50, hot, seeds=[0, 1, 2]))) == 3
+    greedy = list(generate_batch(tiny_model, ["To", "be"], 30, SamplingSettings(greedy=True)))
+    for i, prime in enumerate(("To", "be")):
+        alone = list(generate(tiny_model, prime, 30, SamplingSettings(greedy=True)))
+        assert_same_draws([steps[i] for steps in greedy], alone, None, greedy=True)
     assert sample_batch(tiny_model, ["To"], 0) == [""]
     with pytest.raises(ValueError, match="one seed per prime"):
         sample_batch(tiny_model, ["To", "be"], 5, seeds=[1])
@@ -228,3 +249,11 @@ def test_draw_never_leaves_the_vocabulary() -> None:
     probs = np.array([0.2, 0.3, 0.5, 0.0])
     assert draw(probs, One()) == 2  # type: ignore[arg-type]
     assert draw_batch(np.stack([probs, probs]), [One(), One()]).tolist() == [2, 2]  # type: ignore[list-item]
+
+
+def test_different_draws_away_from_a_tie_are_caught(tiny_model: CharRNN) -> None:
+    """The control for assert_same_draws: texts that part where no tie explains it fail."""
+    settings = SamplingSettings(temperature=1.0)
+    ours, other_seed = (list(generate(tiny_model, "To be", 60, settings, seed=s)) for s in (0, 1))
+    with pytest.raises(AssertionError, match="from a tie"):
+        assert_same_draws(ours, other_seed, 0)
