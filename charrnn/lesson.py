@@ -5,6 +5,13 @@
     y_t = softmax(W_Y h_t)           (k,)   distribution over the next character
     J   = (1/T) sum_t -ln y_t[x_{t+1}]
 
+and backwards, through time, for the total loss L = sum_t -ln y_t[x_{t+1}] (``backward``):
+
+    dz_t = y_t - onehot(x_{t+1})                 (k,)   dL/d(W_Y h_t)
+    dh_t = W_Y^T dz_t + W_H^T da_{t+1}           (d,)   from the output, and from the step after
+    da_t = (1 - h_t^2) * dh_t                    (d,)   through tanh
+    dL/dW_Y = sum_t dz_t h_t^T    dL/dW_H = sum_t da_t h_{t-1}^T    dL/dW_X = sum_t da_t x_t^T
+
 with one-hot inputs x_t over a vocabulary of k characters and d hidden units. The defaults are the
 course's numbers: vocabulary [h, e, l, o], d = 3, h_0 = 0, the word "hello" read as "hell" with
 targets "ello". The app's "How it works" tab shows every number this module returns.
@@ -12,7 +19,7 @@ targets "ello". The app's "How it works" tab shows every number this module retu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 import numpy as np
@@ -140,3 +147,96 @@ def fit_weights(weights: Weights, vocab_size: int, hidden: int, seed: int = 0) -
 
     d, k = hidden, vocab_size
     return Weights(fit(weights.W_H, (d, d)), fit(weights.W_X, (d, k)), fit(weights.W_Y, (k, d)))
+
+
+# ---- backpropagation through time ----
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """Every number of one step of the backward pass, for the total loss L (1-based t)."""
+
+    t: int
+    dz: np.ndarray  # (k,) y_t - onehot(target): dL/d(scores_t)
+    dW_Y: np.ndarray  # (k, d) dz_t h_t^T, this step's part of dL/dW_Y
+    dh_out: np.ndarray  # (d,) W_Y^T dz_t: through this step's own output
+    dh_next: np.ndarray  # (d,) W_H^T da_{t+1}: back from the step after (zeros at t = T)
+    dh: np.ndarray  # (d,) dL/dh_t, the sum of the two
+    da: np.ndarray  # (d,) (1 - h_t^2) * dh_t: dL/da_t
+    dW_H: np.ndarray  # (d, d) da_t h_{t-1}^T
+    dW_X: np.ndarray  # (d, k) da_t x_t^T
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """dL/dW of the total loss: the steps in the order they are computed (t = T first) and the sums."""
+
+    steps: list[BackwardStep]
+    W_H: np.ndarray  # (d, d)
+    W_X: np.ndarray  # (d, k)
+    W_Y: np.ndarray  # (k, d)
+
+
+def backward(result: Lesson, weights: Weights) -> Gradients:
+    """Backpropagation through time for ``result`` (a ``run_lesson`` of these weights)."""
+    index = {c: i for i, c in enumerate(result.vocab)}
+    da_next = np.zeros(weights.hidden)  # dL/da_{T+1}: nothing comes after the last step
+    steps = []
+    for s in reversed(result.steps):
+        dz = s.y - one_hot(index[s.target], len(result.vocab))  # (k,)
+        dh_out, dh_next = weights.W_Y.T @ dz, weights.W_H.T @ da_next  # (d,), (d,)
+        dh = dh_out + dh_next
+        da = (1.0 - s.h**2) * dh  # (d,): tanh' = 1 - tanh^2
+        steps.append(
+            BackwardStep(s.t, dz, np.outer(dz, s.h), dh_out, dh_next, dh, da, np.outer(da, s.h_prev), np.outer(da, s.x))
+        )
+        da_next = da
+    total = {name: sum(getattr(b, f"d{name}") for b in steps) for name in ("W_H", "W_X", "W_Y")}
+    return Gradients(steps, **total)
+
+
+def total_loss(word: str, weights: Weights, vocab: list[str]) -> float:
+    return run_lesson(word, weights, vocab).total_loss
+
+
+def numerical_gradients(word: str, weights: Weights, vocab: list[str], eps: float = 1e-5) -> dict[str, np.ndarray]:
+    """dL/dW by central differences, one entry at a time: the check of ``backward``."""
+    grads = {}
+    for name in ("W_H", "W_X", "W_Y"):
+        matrix = getattr(weights, name)
+        grad = np.zeros_like(matrix)
+        for i in np.ndindex(matrix.shape):
+            nudged = []
+            for sign in (1.0, -1.0):
+                changed = matrix.copy()
+                changed[i] += sign * eps
+                nudged.append(total_loss(word, replace(weights, **{name: changed}), vocab))
+            grad[i] = (nudged[0] - nudged[1]) / (2 * eps)
+        grads[name] = grad
+    return grads
+
+
+def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
+    """max |a - n| / max(|a| + |n|), the usual gradient-check measure (0 when both vanish)."""
+    scale = float(np.max(np.abs(analytic) + np.abs(numeric)))
+    return float(np.max(np.abs(analytic - numeric))) / scale if scale > 0 else 0.0
+
+
+def gradient_step(weights: Weights, grads: Gradients, eta: float) -> Weights:
+    """One step of gradient descent, W := W - eta dL/dW, on all three matrices."""
+    return Weights(weights.W_H - eta * grads.W_H, weights.W_X - eta * grads.W_X, weights.W_Y - eta * grads.W_Y)
+
+
+def paths_to_W_H(result: Lesson, weights: Weights) -> dict[tuple[int, int], np.ndarray]:
+    """dL/dW_H taken apart by path: entry (t, s) is the part of loss L_t that reaches W_H at step s,
+    delta_{t,s} h_{s-1}^T, with delta_{t,t} = (1 - h_t^2) * W_Y^T dz_t and, going back one step,
+    delta_{t,s-1} = (1 - h_{s-1}^2) * W_H^T delta_{t,s}. Their sum over s <= t and t is dL/dW_H."""
+    index = {c: i for i, c in enumerate(result.vocab)}
+    parts = {}
+    for step in result.steps:
+        dz = step.y - one_hot(index[step.target], len(result.vocab))  # (k,)
+        delta = (1.0 - step.h**2) * (weights.W_Y.T @ dz)  # (d,) dL_t/da_t
+        for earlier in reversed(result.steps[: step.t]):
+            parts[step.t, earlier.t] = np.outer(delta, earlier.h_prev)  # (d, d)
+            delta = (1.0 - earlier.h_prev**2) * (weights.W_H.T @ delta)  # dL_t/da_{s-1}
+    return parts

@@ -96,6 +96,33 @@ def test_how_it_works_shows_the_course_numbers_and_follows_edits(open_tab, tiny_
     assert at.session_state["lesson_word"] == "hello" and steps_table(at)["y_t"][0] == "[0.32, 0.21, 0.24, 0.22]"
 
 
+def test_how_it_works_backpropagates_checks_and_steps(open_tab, tiny_models_root: Path) -> None:
+    at = open_tab(tiny_models_root, "lesson")
+    tables = [d.value for d in at.dataframe if list(d.value.columns) == ["h1", "h2", "h3"]]
+    editor, w_y = [t for t in tables if list(t.index) == list("helo")]  # W_Y's editor, then dL/dW_Y
+    np.testing.assert_array_equal(editor.to_numpy(), lesson.W_Y)
+    expected = [[1.06, 1.10, 0.93], [-0.06, 0.26, -0.27], [-0.68, -0.81, -0.58], [-0.32, -0.56, -0.08]]
+    np.testing.assert_array_equal(w_y.to_numpy().round(2), expected)
+    checks = [c.value for c in at.caption if c.value.startswith("finite differences agree to")]
+    assert len(checks) == 3 and all(float(c.split()[4]) < 1e-6 for c in checks)
+    backward = [e.label for e in at.expander if e.label.startswith("backward at t = ")]
+    assert backward == [f"backward at t = {t}: dz, dh, da and this step's parts of the gradients" for t in (4, 3, 2, 1)]
+    assert any(r"dz_4 = y_4 - \text{one-hot}(x_{5})" in latex.value for latex in at.latex)
+    assert any(e.label == "Task 1: derive dJ/dW_H" for e in at.expander)
+    assert any(r"\delta_{4,2}" in latex.value for latex in at.latex)
+
+    step = next(b for b in at.button if b.label == "Take one gradient step")
+    at = ok(step.click().run())
+    first = float(metrics(at)["total loss after the step"].split()[0])
+    assert first < 5.97
+    assert metrics(at)["total loss Σ −ln y_t[target]"] == f"{first:.2f} nats"  # the page now shows the new weights
+    at = ok(next(b for b in at.button if b.label == "Take one gradient step").click().run())
+    assert float(metrics(at)["total loss after the step"].split()[0]) < first  # and can be pressed again
+    at = ok(at.number_input(key="lesson_eta").set_value(0.0).run())
+    at = ok(next(b for b in at.button if b.label == "Take one gradient step").click().run())
+    assert "+0.0000" in next(m for m in at.metric if m.label == "total loss after the step").delta
+
+
 def test_how_it_works_needs_no_model(open_tab, broken_root: Path) -> None:
     at = open_tab(broken_root, "lesson")
     assert steps_table(at)["y_t"][0] == "[0.32, 0.21, 0.24, 0.22]"

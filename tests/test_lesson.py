@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
+import torch
+from tolerances import FLOAT64
 
+from charrnn import lesson as course
 from charrnn.lesson import COURSE_WEIGHTS, Weights, fit_weights, run_lesson, vocab_of
 
 
@@ -75,3 +80,61 @@ def test_another_word_gets_fitted_weights_that_keep_the_old_entries() -> None:
 def test_bad_inputs_say_what_is_wrong(word: str, weights: Weights, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         run_lesson(word, weights)
+
+
+# ---------------------------------------------------------------- backpropagation through time
+
+
+def torch_gradients(word: str, weights: course.Weights) -> tuple[float, dict[str, np.ndarray]]:
+    """The total loss and its gradients by torch autograd, float64: an independent implementation."""
+    vocab = course.vocab_of(word)
+    w = {name: torch.tensor(getattr(weights, name), requires_grad=True) for name in ("W_H", "W_X", "W_Y")}
+    h, total = torch.zeros(weights.hidden, dtype=torch.float64), torch.zeros((), dtype=torch.float64)
+    for char, target in pairwise(word):
+        x = torch.nn.functional.one_hot(torch.tensor(vocab.index(char)), len(vocab)).double()
+        h = torch.tanh(w["W_H"] @ h + w["W_X"] @ x)
+        total = total - torch.log_softmax(w["W_Y"] @ h, dim=0)[vocab.index(target)]
+    total.backward()
+    return total.item(), {name: t.grad.numpy() for name, t in w.items()}
+
+
+@pytest.mark.parametrize(("word", "hidden", "seed"), [("hello", 3, 0), ("abracadabra", 5, 1), ("xy", 1, 2)])
+def test_backward_equals_torch_autograd(word: str, hidden: int, seed: int) -> None:
+    vocab = course.vocab_of(word)
+    weights = course.fit_weights(course.COURSE_WEIGHTS, len(vocab), hidden, seed)
+    result = course.run_lesson(word, weights, vocab)
+    grads = course.backward(result, weights)
+    loss, expected = torch_gradients(word, weights)
+    np.testing.assert_allclose(result.total_loss, loss, **FLOAT64)
+    for name, value in expected.items():
+        np.testing.assert_allclose(getattr(grads, name), value, **FLOAT64)
+    assert [s.t for s in grads.steps] == list(range(len(word) - 1, 0, -1))  # computed from t = T back
+    np.testing.assert_array_equal(grads.steps[0].dh_next, 0)  # nothing comes back after the last step
+
+
+def test_the_course_gradients_and_a_gradient_step() -> None:
+    result = course.run_lesson()
+    grads = course.backward(result, course.COURSE_WEIGHTS)
+    expected_w_y = [[1.06, 1.10, 0.93], [-0.06, 0.26, -0.27], [-0.68, -0.81, -0.58], [-0.32, -0.56, -0.08]]
+    np.testing.assert_array_equal(np.round(grads.W_Y, 2), expected_w_y)
+    numeric = course.numerical_gradients(course.WORD, course.COURSE_WEIGHTS, result.vocab)
+    for name, value in numeric.items():
+        assert course.relative_error(getattr(grads, name), value) < 1e-6, name
+    assert round(result.total_loss, 2) == 5.97
+    stepped = course.gradient_step(course.COURSE_WEIGHTS, grads, 0.1)
+    after = course.run_lesson(weights=stepped).total_loss
+    assert after < result.total_loss
+    again = course.run_lesson(
+        weights=course.gradient_step(stepped, course.backward(course.run_lesson(weights=stepped), stepped), 0.1)
+    )
+    assert again.total_loss < after
+
+
+def test_the_paths_back_through_time_add_up_to_dW_H() -> None:
+    word, weights = "hello", course.COURSE_WEIGHTS
+    result = course.run_lesson(word, weights)
+    parts = course.paths_to_W_H(result, weights)
+    assert sorted(parts) == [(t, s) for t in range(1, 5) for s in range(1, t + 1)]
+    np.testing.assert_allclose(sum(parts.values()), course.backward(result, weights).W_H, **FLOAT64)
+    np.testing.assert_array_equal(parts[3, 1], 0)  # h_0 = 0: a path that ends at s = 1 adds nothing
+    assert np.abs(parts[4, 2]).max() > 0
