@@ -64,7 +64,12 @@ def render_card(config: dict, history: dict) -> str:
     lines.append(f"| weights | {meta.get('weights_dtype', 'float32')} safetensors |")
     lines += ["", "Validation: the last 10% of the text, contiguous, scored in one stateful pass.", ""]
     if train:
-        commands = reproduce_commands(train, history.get("stages", []))
+        # a run of another trainer (training.minrnn) names its own command
+        commands = (
+            [meta["train_command"]]
+            if meta.get("train_command")
+            else reproduce_commands(train, history.get("stages", []))
+        )
         if baseline:  # finalized: official validation, n-gram baseline, maybe float16
             source = f"--corpus {train['corpus']}" if train.get("corpus") else f"--text {train.get('text')}"
             half = " --float16" if meta.get("weights_dtype") == "float16" else ""

@@ -1,7 +1,7 @@
-"""A NumPy reference implementation of the vanilla RNN language model: min-char-rnn, made readable.
+"""min-char-rnn as written: a NumPy vanilla RNN language model, trained as the original trains it.
 
-    python -m training.minrnn --corpus shakespeare --hidden 100 --steps 20000
-    python -m training.minrnn --text my.txt --steps 5000 --sample-every 1000
+    python -m training.minrnn --corpus tolstoy --out models/minrnn-tolstoy --steps 200000
+    python -m training.minrnn --text my.txt --steps 5000 --report-every 1000
     python -m training.minrnn --gradcheck
 
 Notation of the course (and of ``charrnn.lesson``), with biases as in min-char-rnn:
@@ -9,11 +9,27 @@ Notation of the course (and of ``charrnn.lesson``), with biases as in min-char-r
     a_t = W_H h_{t-1} + W_X x_t + b_h      (d,)   x_t one-hot (k,), so W_X x_t is a column of W_X
     h_t = tanh(a_t)                        (d,)
     y_t = softmax(W_Y h_t + b_y)           (k,)
-    J   = (1/T) sum_t -ln y_t[target_t]    nats per character
+    L   = sum_t -ln y_t[target_t]          nats, summed over the chunk of seq_len characters
 
-Training: truncated backpropagation through time over ``seq_len`` characters (the hidden state is
-carried from one chunk to the next, the gradient is not), every gradient entry clipped to
-[-5, 5], then Adagrad. Everything is float64 so that the gradient check is exact to ~1e-8.
+Training follows the original where it is clear: truncated backpropagation through time over
+``seq_len`` characters (the hidden state carried from chunk to chunk, the gradient not), the
+gradient of the *summed* loss L, every entry clipped to [-5, 5], then Adagrad; the smoothed loss
+starts at -ln(1/k) * seq_len and moves by 0.999; a sample is drawn at iteration 0 and later ones
+from the current training state, after reading the chunk's first character. Where this differs:
+
+- the loss is also reported per character (L / seq_len, nats/char), with a validation figure, so
+  it reads beside every other model of the project; the update uses the sum, as the original;
+- the text wraps around with the state reset when a chunk would run past the end (the original
+  skips the text's last chunk, ``p + seq_length + 1 >= len(data)``);
+- samples are taken at log-spaced iterations (0, 10, 30, 100, ...) and written to
+  ``history.json`` with ``--out`` (the original prints one every 100), so that the Training
+  timeline plays them; ``--report-every`` still prints the loss and a sample;
+- the draw uses NumPy's seeded Generator, so a run is reproducible;
+- everything is float64, so that the gradient check is exact to ~1e-8.
+
+``--out DIR`` writes a model directory: a ``CharRNN(cell="rnn", layers=1)`` whose embedding is the
+identity (one-hot inputs), W_ih = W_X, W_hh = W_H, b_ih = b_h, the head W_Y, b_y: the same function,
+so every tab of the playground works with it.
 """
 
 from __future__ import annotations
@@ -23,12 +39,19 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+import torch
 
+from charrnn import CharRNN
+from charrnn.files import atomic_write_json
+from charrnn.history import HISTORY_FILE, new_history
 from charrnn.lesson import softmax
 from charrnn.vocab import Vocab
+from training.card import write_card
+from training.train import hardware, sample_steps
 
 Params = dict[str, np.ndarray]  # W_X (d, k), W_H (d, d), W_Y (k, d), b_h (d,), b_y (k,)
 PARAM_NAMES = ("W_X", "W_H", "W_Y", "b_h", "b_y")
@@ -57,7 +80,7 @@ class Cache:
 
 
 def forward(params: Params, inputs: np.ndarray, targets: np.ndarray, h_prev: np.ndarray) -> tuple[float, Cache]:
-    """Mean cross-entropy (nats/char) of ``targets`` given ``inputs``, starting from ``h_prev``."""
+    """The summed cross-entropy L (nats) of ``targets`` given ``inputs``, from ``h_prev``."""
     steps, hidden, vocab_size = len(inputs), len(h_prev), params["b_y"].shape[0]
     h = np.empty((steps + 1, hidden))  # (T + 1, d)
     y = np.empty((steps, vocab_size))  # (T, k)
@@ -66,16 +89,15 @@ def forward(params: Params, inputs: np.ndarray, targets: np.ndarray, h_prev: np.
         a = params["W_H"] @ h[t] + params["W_X"][:, inputs[t]] + params["b_h"]  # (d,)
         h[t + 1] = np.tanh(a)
         y[t] = softmax(params["W_Y"] @ h[t + 1] + params["b_y"])  # (k,)
-    loss = -np.log(y[np.arange(steps), targets]).mean()
+    loss = -np.log(y[np.arange(steps), targets]).sum()
     return float(loss), Cache(np.asarray(inputs), h, y)
 
 
 def backward(params: Params, cache: Cache, targets: np.ndarray) -> Params:
-    """Gradients of the mean loss with respect to every parameter (backpropagation through time)."""
+    """Gradients of the summed loss L with respect to every parameter (backpropagation through time)."""
     steps = len(targets)
-    d_scores = cache.y.copy()  # (T, k): dJ/d(W_Y h_t + b_y) = (y_t - onehot(target_t)) / T
+    d_scores = cache.y.copy()  # (T, k): dL/d(W_Y h_t + b_y) = y_t - onehot(target_t)
     d_scores[np.arange(steps), targets] -= 1.0
-    d_scores /= steps
     grads = {name: np.zeros_like(value) for name, value in params.items()}
     grads["W_Y"] = d_scores.T @ cache.h[1:]  # (k, d)
     grads["b_y"] = d_scores.sum(axis=0)
@@ -132,7 +154,7 @@ def evaluate(params: Params, ids: np.ndarray, chunk: int = 1000) -> float:
         targets = ids[start + 1 : start + chunk + 1]
         inputs = inputs[: len(targets)]
         loss, cache = forward(params, inputs, targets, h)
-        total, count, h = total + loss * len(targets), count + len(targets), cache.h[-1]
+        total, count, h = total + loss, count + len(targets), cache.h[-1]
     return total / count
 
 
@@ -142,7 +164,7 @@ def evaluate(params: Params, ids: np.ndarray, chunk: int = 1000) -> float:
 def numerical_gradients(
     params: Params, inputs: np.ndarray, targets: np.ndarray, h_prev: np.ndarray, eps: float = 1e-5
 ) -> Params:
-    """Central differences (J(w + eps) - J(w - eps)) / 2 eps for every entry: slow, for tiny models."""
+    """Central differences (L(w + eps) - L(w - eps)) / 2 eps for every entry: slow, for tiny models."""
     grads = {}
     for name, value in params.items():
         grad = np.zeros_like(value)
@@ -187,7 +209,25 @@ def gradient_check(
 class Trained:
     vocab: Vocab
     params: Params
-    losses: list[float]  # the loss of every training chunk, nats/char
+    losses: list[float] = field(default_factory=list)  # every chunk's loss, nats/char
+    clipped_steps: int = 0  # updates where the clip changed at least one entry
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What ``report`` receives: the moment, and a sample from the training state (min-char-rnn's)."""
+
+    step: int  # iterations done (0: before the first update)
+    smooth_loss: float  # the original's smoothed summed loss, nats per chunk
+    nats_per_char: float  # the same, per character
+    sample: str
+
+
+def init_training(text: str, hidden: int, seed: int) -> tuple[Trained, np.ndarray, Params]:
+    vocab = Vocab.from_text(text)
+    trained = Trained(vocab, init_params(len(vocab), hidden, np.random.default_rng(seed)))
+    memory = {name: np.zeros_like(value) for name, value in trained.params.items()}
+    return trained, np.array(vocab.encode(text).ids), memory
 
 
 def train(
@@ -197,34 +237,58 @@ def train(
     lr: float = 0.1,
     steps: int = 10_000,
     seed: int = 0,
-    report: Callable[[int, float, Trained], None] | None = None,
-    report_every: int = 0,
+    report: Callable[[Progress, Trained], None] | None = None,
+    report_at: Callable[[int], bool] = lambda step: False,
+    sample_length: int = 200,
 ) -> Trained:
     """Adagrad on consecutive ``seq_len`` chunks of ``text``, the hidden state carried between them
-    (reset to zero when the text starts over). ``report(step, smoothed_loss, trained)`` is called
-    every ``report_every`` steps."""
-    vocab = Vocab.from_text(text)
-    data = np.array(vocab.encode(text).ids)
+    (reset to zero when the text starts over). Before iteration ``n`` (0 included) where
+    ``report_at(n)``, ``report`` gets a ``Progress`` with a sample of ``sample_length`` characters
+    drawn from the training state, as min-char-rnn draws its own."""
+    trained, data, memory = init_training(text, hidden, seed)
     if len(data) < seq_len + 1:
         raise ValueError(f"the text has {len(data)} characters; it needs at least seq_len + 1 = {seq_len + 1}")
-    rng = np.random.default_rng(seed)
-    trained = Trained(vocab, init_params(len(vocab), hidden, rng), [])
-    memory = {name: np.zeros_like(value) for name, value in trained.params.items()}
-    smooth = math.log(len(vocab))  # the loss of a uniform guess, where training starts
+    sample_rng = np.random.default_rng(seed)
+    smooth = -math.log(1.0 / len(trained.vocab)) * seq_len  # a uniform guess's loss, per chunk
     position, h = 0, np.zeros(hidden)
-    for step in range(1, steps + 1):
+    for step in range(steps + 1):
         if position + seq_len + 1 > len(data):
             position, h = 0, np.zeros(hidden)
         inputs = data[position : position + seq_len]
         targets = data[position + 1 : position + seq_len + 1]
+        if report is not None and (report_at(step) or step == steps):
+            drawn = sample_ids(trained.params, h, int(inputs[0]), sample_length, sample_rng)
+            report(Progress(step, smooth, smooth / seq_len, trained.vocab.decode(drawn)), trained)
+        if step == steps:
+            break
         loss, grads, h = loss_and_grads(trained.params, inputs, targets, h)
-        adagrad_step(trained.params, clip_gradients(grads), memory, lr)
-        trained.losses.append(loss)
-        smooth = 0.99 * smooth + 0.01 * loss
+        clipped = clip_gradients(grads)
+        trained.clipped_steps += any(not np.array_equal(clipped[n], grads[n]) for n in grads)
+        adagrad_step(trained.params, clipped, memory, lr)
+        trained.losses.append(loss / seq_len)
+        smooth = 0.999 * smooth + 0.001 * loss
         position += seq_len
-        if report is not None and report_every and (step % report_every == 0 or step == steps):
-            report(step, smooth, trained)
     return trained
+
+
+def to_charrnn(trained: Trained, meta: dict | None = None) -> CharRNN:
+    """The same function as a ``CharRNN(cell="rnn", layers=1)``: identity embedding (one-hot inputs),
+    W_ih = W_X, W_hh = W_H, b_ih = b_h, b_hh = 0, head W_Y, b_y."""
+    p, k = trained.params, len(trained.vocab)
+    model = CharRNN(trained.vocab.chars, cell="rnn", layers=1, hidden=p["b_h"].shape[0], embedding=k, meta=meta)
+    weights = {
+        "embed.weight": np.eye(k),
+        "rnn.weight_ih_l0": p["W_X"],
+        "rnn.weight_hh_l0": p["W_H"],
+        "rnn.bias_ih_l0": p["b_h"],
+        "rnn.bias_hh_l0": np.zeros_like(p["b_h"]),
+        "head.weight": p["W_Y"],
+        "head.bias": p["b_y"],
+    }
+    state = model.state_dict()
+    state.update({name: torch.tensor(value, dtype=torch.float32) for name, value in weights.items()})
+    model.load_state_dict(state)
+    return model.eval()
 
 
 def sample_text(trained: Trained, prime: str, length: int, seed: int, temperature: float = 1.0) -> str:
@@ -240,7 +304,76 @@ def sample_text(trained: Trained, prime: str, length: int, seed: int, temperatur
 # ---------------------------------------------------------------- command line
 
 
-def main(argv: list[str] | None = None) -> int:
+class RunWriter:
+    """Prints each report and, with ``--out``, records it in ``history.json`` (as training does) and
+    writes the model directory, atomically, so the app can follow the run."""
+
+    def __init__(self, args: argparse.Namespace, corpus: str, train_text: str, val_text: str):
+        self.args, self.corpus, self.train_chars, self.val_text = args, corpus, len(train_text), val_text
+        self.started = time.perf_counter()
+        self.history = new_history(
+            corpus=corpus, sample_prime=None, sample_temperature=1.0, sample_seed=args.seed,
+            sample_length=args.sample_length, sample_from="the training state, after the chunk's first character",
+        )  # fmt: skip
+
+    def report(self, progress: Progress, trained: Trained) -> None:
+        step, args = progress.step, self.args
+        val_ids = np.array(trained.vocab.encode(self.val_text[: args.val_chars], policy="skip").ids)
+        val = evaluate(trained.params, val_ids) if len(val_ids) > 1 else None
+        elapsed = time.perf_counter() - self.started
+        print(
+            f"iter {step:,} | loss {progress.smooth_loss:.2f} per chunk (smoothed), {progress.nats_per_char:.4f} "
+            f"nats/char" + (f" | val {val:.4f}" if val is not None else "")
+            + f" | clipped {trained.clipped_steps:,} of {step:,} | {elapsed:.0f} s"
+        )  # fmt: skip
+        print("----\n" + progress.sample + "\n----")
+        record = {
+            "step": step, "epoch": step * args.seq_len / self.train_chars, "chars_seen": step * args.seq_len,
+            "train_loss": progress.nats_per_char, "val_loss": val, "lr": args.lr, "elapsed_s": round(elapsed, 2),
+            "sample": progress.sample, "clipped_steps": trained.clipped_steps,
+        }  # fmt: skip
+        self.history["records"].append(record)
+        if args.out:
+            self.save(trained, finished=step == args.steps)
+
+    def save(self, trained: Trained, finished: bool) -> None:
+        args, val = self.args, self.history["records"][-1]["val_loss"]
+        if finished:  # the shipped figure: the whole validation split
+            val = evaluate(trained.params, np.array(trained.vocab.encode(self.val_text, policy="skip").ids))
+            self.history["summary"] = {
+                "best_val_loss": val, "steps": args.steps, "train_time_s": time.perf_counter() - self.started,
+                "hardware": hardware(), "finished": True, "clipped_steps": trained.clipped_steps,
+            }  # fmt: skip
+        meta = {
+            "name": Path(args.out).name, "corpus": self.corpus, "val_loss": val, "sample_prime": "\n",
+            "train_time_s": round(time.perf_counter() - self.started, 2), "hardware": hardware(),
+            "train_config": {k: getattr(args, k) for k in ("corpus", "text", "out", "hidden", "seq_len", "lr",
+                                                           "steps", "seed")} | {"trainer": "minrnn"},
+            "train_command": command_line(args),
+        }  # fmt: skip
+        meta |= corpus_meta(self.corpus) if args.corpus else {}
+        to_charrnn(trained, meta).save_pretrained(args.out)
+        atomic_write_json(Path(args.out) / HISTORY_FILE, self.history)
+        write_card(args.out)
+
+
+def command_line(args: argparse.Namespace) -> str:
+    source = f"--corpus {args.corpus}" if args.corpus else f"--text {args.text}"
+    options = (
+        f"--hidden {args.hidden} --seq-len {args.seq_len} --lr {args.lr:g} --steps {args.steps} --seed {args.seed}"
+    )
+    return f"python -m training.minrnn {source} --out {args.out} {options}"
+
+
+def corpus_meta(corpus: str) -> dict:
+    """Title, author and licence of a registry corpus, for the card."""
+    from corpora.registry import get
+
+    entry = get(corpus)
+    return {k: getattr(entry, k) for k in ("title", "author", "licence") if getattr(entry, k, None)}
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m training.minrnn", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -249,23 +382,28 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--text", help="any UTF-8 text file")
     source.add_argument("--gradcheck", action="store_true", help="check the gradients on a tiny random model")
     parser.add_argument("--mirror", help="corpus mirror folder (else $CHARRNN_CORPORA_MIRROR)")
+    parser.add_argument("--out", help="write a model directory here (weights, config, history.json, card)")
     parser.add_argument("--hidden", type=int, default=100, help="hidden units d")
     parser.add_argument("--seq-len", type=int, default=25, help="characters per BPTT chunk")
     parser.add_argument("--lr", type=float, default=0.1, help="Adagrad learning rate")
-    parser.add_argument("--steps", type=int, default=10_000, help="training chunks")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--report-every", type=int, default=1000, help="print the loss and a sample this often")
-    parser.add_argument("--sample-length", type=int, default=200)
-    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--steps", type=int, default=10_000, help="training iterations (chunks)")
+    parser.add_argument("--seed", type=int, default=0, help="initial weights and samples")
+    parser.add_argument("--report-every", type=int, default=0, help="also report this often (0: log-spaced only)")
+    parser.add_argument("--sample-length", type=int, default=200, help="characters per sample")
     parser.add_argument("--val-chars", type=int, default=10_000, help="validation characters scored at each report")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     if args.gradcheck:
         for name, error in gradient_check().items():
             print(f"{name}: relative error {error:.2e}")
         return 0
     if args.corpus is None and args.text is None:
-        parser.error("give --corpus NAME, --text PATH or --gradcheck")
-    from corpora import CorpusError  # the corpus helpers pull in torch: only when training
+        print("error: give --corpus NAME, --text PATH or --gradcheck", file=sys.stderr)
+        return 2
+    from corpora import CorpusError  # the corpus helpers: only when training
     from training.data import load_text, split_text
 
     try:
@@ -274,21 +412,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     train_text, val_text = split_text(text)
-    started = time.perf_counter()
+    writer = RunWriter(args, name, train_text, val_text)
+    logged = sample_steps(args.steps)
+    every = args.report_every
 
-    def report(step: int, smooth: float, trained: Trained) -> None:
-        val_ids = np.array(trained.vocab.encode(val_text[: args.val_chars], policy="skip").ids)
-        val = f", val {evaluate(trained.params, val_ids):.4f}" if len(val_ids) > 1 else ""
-        elapsed = time.perf_counter() - started
-        print(f"step {step:,} | train {smooth:.4f} nats/char (smoothed){val} | {elapsed:.0f} s")
-        print("----\n" + sample_text(trained, "\n", args.sample_length, args.seed, args.temperature) + "\n----")
+    def report_at(step: int) -> bool:
+        return step in logged or bool(every and step % every == 0)
 
     print(f"{name}: {len(train_text):,} training characters, d = {args.hidden}, seq_len = {args.seq_len}")
     try:
-        train(train_text, args.hidden, args.seq_len, args.lr, args.steps, args.seed, report, args.report_every)
+        trained = train(train_text, args.hidden, args.seq_len, args.lr, args.steps, args.seed, writer.report, report_at,
+                        args.sample_length)  # fmt: skip
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    print(f"gradients clipped on {trained.clipped_steps:,} of {args.steps:,} iterations")
     return 0
 
 
