@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from charrnn.metrics import bits_per_char, perplexity
+
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 HISTORY_FILE = "history.json"
@@ -24,7 +26,6 @@ FLAGSHIP = "shakespeare"
 FALLBACK_PRIME = "The "
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-_LN2 = math.log(2)
 
 
 class UnsafeNameError(ValueError):
@@ -123,7 +124,7 @@ class ModelInfo:
 
     @property
     def val_bits(self) -> float | None:
-        return None if self.val_loss is None else self.val_loss / _LN2
+        return None if self.val_loss is None else bits_per_char(self.val_loss)
 
     @property
     def label(self) -> str:
@@ -138,7 +139,9 @@ class ModelInfo:
     def loss_text(self) -> str:
         if self.val_loss is None:
             return "validation loss not recorded"
-        return f"{self.val_loss:.3f} nats/char ({self.val_bits:.3f} bits/char)"
+        return (
+            f"{self.val_loss:.3f} nats/char ({self.val_bits:.3f} bits/char, perplexity {perplexity(self.val_loss):.2f})"
+        )
 
     def caption(self) -> str:
         """One line for the style list: everything a user compares styles by."""

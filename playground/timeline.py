@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from charrnn.history import sampled_records
+from charrnn.metrics import perplexity
 
 SPLITS = {"train_loss": "train", "val_loss": "validation"}
 
@@ -39,6 +40,22 @@ def points(history: dict[str, Any]) -> list[dict[str, Any]]:
     return sorted(sampled_records(history), key=lambda r: r.get("step", 0))
 
 
+def stack(points: list[dict[str, Any]], most: int = 6) -> list[dict[str, Any]]:
+    """The course's figure: up to ``most`` moments spaced evenly in log(step) from the first
+    sample at or after step 100 (or the first one) to the last, which is always shown."""
+    later = [r for r in points if r.get("step", 0) >= 100] or points
+    if len(later) <= most:
+        return later
+    logs = [math.log10(max(r.get("step", 0), 1)) for r in later]
+    chosen = []
+    for i in range(most - 1):
+        target = logs[0] + (logs[-1] - logs[0]) * i / (most - 1)
+        nearest = min(range(len(later)), key=lambda j: abs(logs[j] - target))
+        if nearest not in chosen:
+            chosen.append(nearest)
+    return [later[j] for j in sorted({*chosen, len(later) - 1})]
+
+
 def point_label(record: dict[str, Any]) -> str:
     epoch = _finite(record.get("epoch"))
     return f"step {record.get('step', 0):,}" + (f" · epoch {epoch:.2f}" if epoch is not None else "")
@@ -51,6 +68,12 @@ def loss_text(value: Any, unit: str = "nats") -> str:
     if loss is None:
         return "—"
     return f"{loss / math.log(2) if unit == 'bits' else loss:.3f}"
+
+
+def perplexity_text(value: Any) -> str:
+    """e^(nats/char), the course's measure: how many characters the model is choosing between."""
+    loss = _finite(value)
+    return "—" if loss is None else f"{perplexity(loss):.2f}"
 
 
 def stage_notes(history: dict[str, Any]) -> list[str]:

@@ -48,7 +48,36 @@ def render(info: ModelInfo) -> None:
     if not points:
         st.info("No samples were recorded during this training.")
         return
+    sample_stack(history, points, unit)
+    moment(history, points, unit)
+
+
+def sampled_how(history: dict) -> str:
+    how = [f"prime {history.get('sample_prime', '')!r}"] if history.get("sample_prime") is not None else []
+    if history.get("sample_temperature") is not None:
+        how.append(f"temperature {history['sample_temperature']}")
+    if history.get("sample_seed") is not None:
+        how.append(f"seed {history['sample_seed']}")
+    if history.get("sample_from"):
+        how.append(f"from {history['sample_from']}")
+    return "Sampled during training with " + ", ".join(how) if how else "Sampled during training"
+
+
+def sample_stack(history: dict, points: list[dict], unit: str) -> None:
+    """The course's figure at a glance: a few log-spaced moments, one above the other."""
     st.markdown("#### Samples over training: from gibberish to style")
+    st.caption(sampled_how(history) + ", the same for every moment.")
+    for record in timeline.stack(points):
+        val = record.get("val_loss")
+        figures = f"validation {timeline.loss_text(val, unit)} {unit}/char, perplexity {timeline.perplexity_text(val)}"
+        st.markdown(f"**{timeline.point_label(record)}** · " + (figures if val is not None else "no validation yet"))
+        st.code(str(history.get("sample_prime") or "") + record["sample"], language=None, wrap_lines=True)
+
+
+def moment(history: dict, points: list[dict], unit: str) -> None:
+    """Every recorded moment, one at a time, with its figures."""
+    ss, count = st.session_state, len(points)
+    st.markdown("#### Every recorded moment")
     p1, p2, p3 = st.columns([1, 10, 1], vertical_alignment="bottom")
     p1.button("◀", on_click=move_timeline, args=(-1, count), disabled=ss.timeline_point == 0, help="Earlier")
     p2.select_slider(
@@ -59,16 +88,12 @@ def render(info: ModelInfo) -> None:
     )
     p3.button("▶", on_click=move_timeline, args=(1, count), disabled=ss.timeline_point == count - 1, help="Later")
     record = points[ss.timeline_point]
-    m = st.columns(5)
+    m = st.columns(6)
     m[0].metric("step", f"{record.get('step', 0):,}")
     m[1].metric("epoch", "—" if record.get("epoch") is None else f"{record['epoch']:.2f}")
     m[2].metric(f"train loss ({unit}/char)", timeline.loss_text(record.get("train_loss"), unit))
     m[3].metric(f"validation loss ({unit}/char)", timeline.loss_text(record.get("val_loss"), unit))
-    m[4].metric("elapsed", "—" if record.get("elapsed_s") is None else catalog.format_duration(record["elapsed_s"]))
-    how = [f"prime {history.get('sample_prime', '')!r}"] if history.get("sample_prime") is not None else []
-    if history.get("sample_temperature") is not None:
-        how.append(f"temperature {history['sample_temperature']}")
-    if history.get("sample_seed") is not None:
-        how.append(f"seed {history['sample_seed']}")
-    st.caption("Sampled during training with " + ", ".join(how) if how else "Sampled during training")
+    m[4].metric("validation perplexity", timeline.perplexity_text(record.get("val_loss")), help="e^(nats/char)")
+    m[5].metric("elapsed", "—" if record.get("elapsed_s") is None else catalog.format_duration(record["elapsed_s"]))
+    st.caption(sampled_how(history))
     st.code(str(history.get("sample_prime") or "") + record["sample"], language=None, wrap_lines=True)

@@ -239,14 +239,18 @@ def test_training_timeline(run_app, tiny_models_root: Path) -> None:
     at = open_tab(run_app(tiny_models_root, {"style": "tiny-lstm", "tab": "training"}), "training")
     assert len(at.get("vega_lite_chart")) == 1
     history = catalog.read_json(tiny_models_root / "tiny-lstm" / "history.json")
-    assert texts(at.code) == "To" + history["records"][0]["sample"]
+    codes = [c.value for c in at.code]
+    assert codes[:4] == ["To" + r["sample"] for r in history["records"]]  # the stack: every moment at a glance
+    assert "perplexity" in texts(at.markdown) and "no validation yet" in texts(at.markdown)
+    assert codes[-1] == "To" + history["records"][0]["sample"]  # the slider opens on step 0
     at.select_slider(key="timeline_point").set_value(2)
     ok(at.run())
     metrics = {m.label: m.value for m in at.metric}
     val = history["records"][2]["val_loss"]
     assert metrics["step"] == "30" and metrics["epoch"] == "0.50"
     assert metrics["validation loss (nats/char)"] == f"{val:.3f}"
-    assert texts(at.code) == "To" + history["records"][2]["sample"]
+    assert metrics["validation perplexity"] == f"{math.exp(val):.2f}"
+    assert at.code[-1].value == "To" + history["records"][2]["sample"]
     button(at, "▶").click()
     ok(at.run())
     assert {m.label: m.value for m in at.metric}["step"] == "60"

@@ -73,7 +73,7 @@ def test_generate_and_inspect_in_a_real_browser(server: str, tiny_models_root: P
             page.get_by_role("tab", name="📈 Training timeline").click()
             expect(page.get_by_text("Samples over training")).to_be_visible()
             expect(page.get_by_text("Moment in training")).to_be_visible()
-            expect(page.get_by_test_id("stMetricValue")).to_have_count(5)  # step, epoch, losses, time
+            expect(page.get_by_test_id("stMetricValue")).to_have_count(6)  # step, epoch, losses, perplexity, time
             expect(page.get_by_test_id("stMetricValue").first).to_have_text("0")  # the first moment
             page.screenshot(path=str(ARTIFACTS / "browser-timeline.png"), full_page=True)
         finally:

@@ -467,6 +467,15 @@ def test_coloured_html_escapes_and_marks(trace: Trace) -> None:
 # ---------------------------------------------------------------- score mode
 
 
+def test_the_stack_spaces_moments_evenly_in_log_steps() -> None:
+    records = [{"step": s, "sample": "x"} for s in (0, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000, 250000)]
+    shown = [r["step"] for r in timeline.stack(records)]
+    assert shown == [100, 300, 3000, 10000, 30000, 250000]  # from step 100 on, up to six, the end always
+    few = [{"step": s, "sample": "x"} for s in (0, 10, 30)]
+    assert timeline.stack(few) == few  # nothing at step 100 yet: every moment there is
+    assert timeline.perplexity_text(math.log(4.0)) == "4.00" and timeline.perplexity_text(None) == "—"
+
+
 def test_score_agrees_with_the_library_metric(tiny_model: CharRNN) -> None:
     text = "To be, or not to be, that is the question:\n" * 3
     result = scoring.score_text(tiny_model, text, "error")
