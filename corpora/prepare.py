@@ -47,17 +47,34 @@ def prepare(name: str, mirror: str | os.PathLike | None = None, force: bool = Fa
 
 
 def read_source(corpus: Corpus, mirror: str | os.PathLike | None) -> bytes:
+    if corpus.manifest:
+        return read_files(corpus, mirror)
+    return fetch(corpus.name, corpus.url, corpus.mirror_path, corpus.sha256, mirror)
+
+
+def read_files(corpus: Corpus, mirror: str | os.PathLike | None) -> bytes:
+    """Every file of a many-file corpus, checked, joined in the manifest's order, each one after
+    its separator line (so a sample shows which file a style learned from)."""
+    parts = []
+    for file, digest in corpus.files():
+        data = fetch(file, corpus.url.format(file=file), corpus.mirror_path.format(file=file), digest, mirror)
+        parts.append(corpus.separator.format(file=file).encode() + b"\n" + data.rstrip(b"\n") + b"\n")
+    return b"\n".join(parts)
+
+
+def fetch(name: str, url: str | None, mirror_path: str | None, sha256: str | None, mirror) -> bytes:
+    """One file, from the mirror folder when one is given, else from its origin; checksummed."""
     if mirror:
-        path = Path(mirror) / corpus.mirror_path
+        path = Path(mirror) / mirror_path
         if not path.is_file():
             raise CorpusError(f"{path} not found in the mirror folder; check --mirror / {MIRROR_ENV}")
         data = path.read_bytes()
     else:
-        data = download(corpus.url, corpus.name)
+        data = download(url, name)
     digest = hashlib.sha256(data).hexdigest()
-    if corpus.sha256 and digest != corpus.sha256:
+    if sha256 and digest != sha256:
         raise CorpusError(
-            f"checksum mismatch for {corpus.name}: got {digest[:12]}..., expected {corpus.sha256[:12]}...; "
+            f"checksum mismatch for {name}: got {digest[:12]}..., expected {sha256[:12]}...; "
             "the file is damaged or a different revision: delete it and fetch again"
         )
     return data

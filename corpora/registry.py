@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -16,8 +17,20 @@ class Corpus:
     cleaning: str  # "plain" (BOM/CR only), "gutenberg" (also strip header and licence), "python"
     licence: str
     sample_prime: str  # a sensible prime for this style's samples
+    # A corpus of many files: ``url`` and ``mirror_path`` are templates with ``{file}``, and the
+    # files, in their fixed order, with each one's sha256, are listed in corpora/manifests/NAME.
+    manifest: str | None = None
+    separator: str = ""  # the line written before each file, with ``{file}``
+
+    def files(self) -> list[tuple[str, str]]:
+        """(file name, sha256) of each file of a many-file corpus, in the order they are joined."""
+        if self.manifest is None:
+            return []
+        lines = (MANIFESTS / self.manifest).read_text(encoding="utf-8").splitlines()
+        return [(name, digest) for digest, name in (line.split(maxsplit=1) for line in lines if line.strip())]
 
 
+MANIFESTS = Path(__file__).resolve().parent / "manifests"
 GUTENBERG_LICENCE = "Public domain in the USA (Project Gutenberg); the Gutenberg header and licence are stripped"
 
 CORPORA: dict[str, Corpus] = {
@@ -88,6 +101,34 @@ CORPORA: dict[str, Corpus] = {
             "python",
             "PSF License Agreement (the source of the running Python's standard library)",
             "def ",
+        ),
+        Corpus(
+            "latex",
+            "The Stacks project, LaTeX sources of seven chapters (schemes to coherent cohomology)",
+            "The Stacks project authors",
+            "https://raw.githubusercontent.com/stacks/stacks-project/4ac4815d5a00dc2eacab7824cf4e4baafe2773ac/{file}",
+            None,
+            "stacks/{file}",
+            "plain",
+            "GNU Free Documentation License 1.2 (not public domain; copying and training allowed, the licence "
+            "and origin must be named): https://github.com/stacks/stacks-project, commit 4ac4815d",
+            "\\begin{lemma}",
+            manifest="latex.sha256",
+            separator="% ---- {file} ----",
+        ),
+        Corpus(
+            "linux",
+            "Linux kernel 6.1.192 (Debian 6.1.192-3), every C file directly under kernel/",
+            "The Linux kernel developers",
+            "https://sources.debian.org/data/main/l/linux/6.1.192-3/{file}",
+            None,
+            "linux/{file}",
+            "plain",
+            "GPL-2.0 WITH Linux-syscall-note (not public domain; copying and training allowed, the licence and "
+            "origin must be named): Debian's linux 6.1.192-3 source package (linux-source-6.1)",
+            "static int ",
+            manifest="linux.sha256",
+            separator="/* ---- {file} ---- */",
         ),
     ]
 }

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from corpora import CORPORA, Corpus, CorpusError, clean, prepare, prepare_text_file
+from corpora import CORPORA, Corpus, CorpusError, clean, prepare, prepare_text_file, registry
 from tests.conftest import MIRROR
 
 GUTENBERG = (
@@ -115,6 +115,37 @@ def test_unreachable_origin_says_to_use_a_mirror(fake_corpus, monkeypatch):
         prepare("fake")
 
 
+@pytest.fixture
+def many_files(tmp_path, monkeypatch):
+    """A registry entry 'fakecode' of two files, listed with their checksums in a manifest."""
+    mirror, manifests = tmp_path / "mirror", tmp_path / "manifests"
+    (mirror / "code" / "sub").mkdir(parents=True)
+    manifests.mkdir()
+    files = {"sub/b.c": b"int b(void)\r\n{\r\n}\r\n", "a.c": b"int a;\n\n"}  # listed b first: order kept
+    for name, data in files.items():
+        (mirror / "code" / name).write_bytes(data)
+    listing = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in files.items())
+    (manifests / "fakecode.sha256").write_text(listing, encoding="utf-8")
+    monkeypatch.setattr(registry, "MANIFESTS", manifests)
+    origin = "http://127.0.0.1:9/{file}"
+    entry = Corpus("fakecode", "Code", "Us", origin, None, "code/{file}", "plain", "GPL-2.0", "int ",
+                   manifest="fakecode.sha256", separator="/* ---- {file} ---- */")  # fmt: skip
+    monkeypatch.setitem(CORPORA, "fakecode", entry)
+    monkeypatch.setenv("CHARRNN_CORPORA_CACHE", str(tmp_path / "cache"))
+    return mirror
+
+
+def test_a_many_file_corpus_is_joined_in_its_manifest_order(many_files):
+    text = prepare("fakecode", many_files).read_text(encoding="utf-8")
+    assert text == "/* ---- sub/b.c ---- */\nint b(void)\n{\n}\n\n/* ---- a.c ---- */\nint a;\n"
+    (many_files / "code" / "a.c").write_bytes(b"int a = 1;\n")  # one file changed: refused, by name
+    with pytest.raises(CorpusError, match=r"checksum mismatch for a\.c"):
+        prepare("fakecode", many_files, force=True)
+    (many_files / "code" / "a.c").unlink()
+    with pytest.raises(CorpusError, match=r"a\.c not found in the mirror"):
+        prepare("fakecode", many_files, force=True)
+
+
 def test_python_corpus_is_built_from_the_standard_library(tmp_path, monkeypatch):
     monkeypatch.setenv("CHARRNN_CORPORA_CACHE", str(tmp_path))
     text = prepare("python").read_text(encoding="utf-8")
@@ -134,7 +165,7 @@ def run_cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedPr
 def test_cli_list_and_unknown_name():
     listing = run_cli("list")
     assert listing.returncode == 0
-    for name in ["shakespeare", "tolstoy", "doyle", "austen", "twain", "python"]:
+    for name in ["shakespeare", "tolstoy", "doyle", "austen", "twain", "python", "latex", "linux"]:
         assert name in listing.stdout
     bad = run_cli("prepare", "nope")
     assert bad.returncode == 2
@@ -144,7 +175,7 @@ def test_cli_list_and_unknown_name():
 @pytest.mark.skipif(
     not (MIRROR / "SOURCES.md").exists(), reason="corpus mirror not present (set CHARRNN_CORPORA_MIRROR)"
 )
-@pytest.mark.parametrize("name", ["shakespeare", "tolstoy", "doyle", "austen", "twain"])
+@pytest.mark.parametrize("name", ["shakespeare", "tolstoy", "doyle", "austen", "twain", "latex", "linux"])
 def test_real_corpora_from_the_mirror(name, tmp_path, monkeypatch):
     monkeypatch.setenv("CHARRNN_CORPORA_CACHE", str(tmp_path))
     text = prepare(name, MIRROR).read_text(encoding="utf-8")
