@@ -74,6 +74,7 @@ def test_scan_reads_every_field_without_loading_weights(tiny_models_root: Path, 
     caption = lstm.caption()
     for part in ("Hamlet excerpt", "LSTM 1×32", "parameters", "nats/char", "bits/char", "1 s", "test"):
         assert part in caption
+    assert f"perplexity {math.exp(2.0):.2f}" in caption  # e^(nats/char), the course's measure
     assert catalog.default_style(infos) == "tiny-gru"
 
 
