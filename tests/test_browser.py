@@ -119,3 +119,43 @@ def test_measure_speed(tmp_path: Path) -> None:
         figures["sample_2000_with_table_ms"] = round(page.evaluate(FIRST_CHARACTER_JS)["total_ms"])
         browser.close()
     print(json.dumps(figures))
+
+
+# Counts the stream views (a cell being drawn) the page ever shows, from before the page loads.
+COUNT_STREAMS_JS = """
+window.__streams = 0;
+new MutationObserver(() => {
+    window.__streams = Math.max(window.__streams, document.querySelectorAll('.charrnn-stream').length);
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
+def test_the_compare_grid_streams_in_a_real_browser(server: str, tiny_models_root: Path, tmp_path: Path) -> None:
+    """A 2 style x 2 temperature link: the cells stream side by side, then each shows its text."""
+    from playwright.sync_api import sync_playwright
+
+    length, seed = 2000, 4
+    expected = {}
+    for style in ("tiny-lstm", "tiny-gru"):
+        model = CharRNN.from_pretrained(tiny_models_root / style)
+        for t in (0.8, 1.2):
+            expected[f"{style}|T={t:g}"] = "To" + sample(model, "To", length, temperature=t, seed=seed)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(browser_executable(tmp_path)), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            page.set_default_timeout(PAGE_TIMEOUT_MS)
+            page.add_init_script(COUNT_STREAMS_JS)
+            page.goto(
+                f"{server}/?tab=compare&grid=tiny-lstm,tiny-gru&temps=0.8,1.2&gprime=To&gseed={seed}&glen={length}"
+            )
+            page.wait_for_function("() => document.querySelectorAll('.charrnn-cell').length === 4")
+            shown = {cell.get_attribute("data-cell"): cell.inner_text() for cell in page.locator(".charrnn-cell").all()}
+            assert {k: v.replace("\n", "") for k, v in shown.items()} == {
+                k: v.replace("\n", "") for k, v in expected.items()
+            }
+            assert page.evaluate("window.__streams") >= 2  # cells were seen drawing side by side
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "browser-compare.png"), full_page=True)
+        finally:
+            browser.close()
