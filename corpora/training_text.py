@@ -8,11 +8,13 @@ the check sees exactly the characters the model learned from and never the valid
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from charrnn.copycheck import CopyCheckError, CopyIndex
-from corpora.prepare import CorpusError, cached_path, prepare_text_file
+from charrnn.files import atomic_write_text
+from corpora.prepare import CorpusError, cached_path, prepare, prepare_text_file
 from corpora.registry import CORPORA
 
 VAL_FRACTION_DEFAULT = 0.1
@@ -88,3 +90,42 @@ def _file_text(path: Path) -> str:
         return prepare_text_file(path)
     except CorpusError as e:
         raise CopyCheckError(f"this model was trained on {path}, which cannot be read here: {e}") from None
+
+
+SKIPPED_NOTE = "PREPARE-SKIPPED.txt"  # left beside the corpora when a build could not prepare them
+
+
+def prepare_for_models(models_dir: Path, mirror: str | None = None) -> list[str]:
+    """Prepare the corpus of every model under ``models_dir`` and build its originality index (the
+    Docker build runs this); returns one line per corpus that could not be prepared."""
+    problems: list[str] = []
+    names = sorted({_corpus_of(config) for config in models_dir.glob("*/config.json")} - {None})
+    for name in names:
+        try:
+            prepare(name, mirror)
+            training_text({"corpus": name}).index()
+            print(f"{name}: prepared and indexed")
+        except (CorpusError, CopyCheckError, OSError) as e:
+            problems.append(f"{name}: {e}")
+    return problems
+
+
+def _corpus_of(config: Path) -> str | None:
+    try:
+        meta = json.loads(config.read_text(encoding="utf-8")).get("meta", {})
+    except (OSError, ValueError, AttributeError):
+        return None
+    name = (meta.get("train_config") or {}).get("corpus") or meta.get("corpus")
+    return name if name in CORPORA else None
+
+
+def write_skipped_note(problems: list[str]) -> Path:
+    """The note the app shows beside the check's message: why the corpora are missing in this build."""
+    path = cached_path("x").parent / SKIPPED_NOTE
+    atomic_write_text(
+        path,
+        "This build could not prepare the corpora of the shipped styles (no network?): "
+        + "; ".join(problems)
+        + ". Run `python -m corpora prepare NAME` where the app runs to turn the check on.\n",
+    )
+    return path

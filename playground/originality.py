@@ -14,13 +14,12 @@ import streamlit as st
 from charrnn import CharRNN
 from charrnn.copycheck import MIN_LENGTH_DEFAULT, CopyCheckError, CopyIndex, CopyReport
 from corpora.prepare import cached_path
-from corpora.training_text import TrainingText, text_sha256, training_text
+from corpora.training_text import SKIPPED_NOTE, TrainingText, text_sha256, training_text
 from playground import html
 
 MIN_LENGTH_MIN, MIN_LENGTH_MAX = 5, 500
 MARK_STYLE = "background:#fde68a; border-bottom:2px solid #d97706;"
 MARK_TITLE = "found verbatim in the training text"
-SKIPPED_NOTE = "PREPARE-SKIPPED.txt"  # the Docker build leaves it beside the corpora it could not fetch
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

@@ -223,3 +223,31 @@ def test_war_and_peace_planted_and_validation_passages(tmp_path: Path, monkeypat
         assert 300 <= index.find(planted).longest <= 305
         v = rng.randrange(len(val) - 600)
         assert index.find(val[v : v + 600]).longest < 80
+
+
+def test_a_build_without_the_corpora_leaves_a_note_the_app_shows(tmp_path: Path, monkeypatch, capsys) -> None:
+    from corpora.__main__ import main as corpora_main
+    from playground import originality
+
+    monkeypatch.setenv("CHARRNN_CORPORA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("CHARRNN_CORPORA_MIRROR", raising=False)
+    model = train_tiny(made_text(words=100), steps=1)
+    model.meta["train_config"] = {"corpus": "doyle"}
+    write_model_dir(model, tmp_path / "models" / "doyle")
+    empty_mirror = str(tmp_path / "no-mirror")
+    assert corpora_main(["index", str(tmp_path / "models"), "--mirror", empty_mirror]) == 2
+    assert corpora_main(["index", str(tmp_path / "models"), "--mirror", empty_mirror, "--allow-missing"]) == 0
+    assert "could not prepare" in originality.skipped_note() and "doyle" in originality.skipped_note()
+    assert "python -m corpora prepare doyle" in originality.index_for(model)
+
+
+@pytest.mark.skipif(not (MIRROR / "pg1661.txt").is_file(), reason=f"Doyle is not in the corpora mirror ({MIRROR})")
+def test_the_build_step_prepares_and_indexes_the_shipped_corpora(tmp_path: Path, monkeypatch) -> None:
+    from corpora.__main__ import main as corpora_main
+
+    monkeypatch.setenv("CHARRNN_CORPORA_CACHE", str(tmp_path / "cache"))
+    model = train_tiny(made_text(words=100), steps=1)
+    model.meta["train_config"] = {"corpus": "doyle"}
+    write_model_dir(model, tmp_path / "models" / "doyle")
+    assert corpora_main(["index", str(tmp_path / "models"), "--mirror", str(MIRROR)]) == 0
+    assert (tmp_path / "cache" / "doyle.copyindex.json").is_file()
