@@ -90,7 +90,14 @@ def mixed_root(tmp_path: Path, tiny_models_root: Path) -> Path:
 
 def test_a_cell_that_cannot_read_the_prime_says_so_and_the_others_run(monkeypatch, mixed_root: Path, tmp_path) -> None:
     monkeypatch.setenv("CHARRNN_CORPORA_CACHE", str(tmp_path / "cache"))
-    query = {"tab": "compare", "grid": "tiny-lstm,omega", "temps": "greedy", "gprime": "ToΩ", "glen": "120", "gmin": "5"}
+    query = {
+        "tab": "compare",
+        "grid": "tiny-lstm,omega",
+        "temps": "greedy",
+        "gprime": "ToΩ",
+        "glen": "120",
+        "gmin": "5",
+    }
     at = run_app(monkeypatch, mixed_root, query)
     assert [w.value for w in at.warning if "cannot read the prime" in w.value] != []
     assert "'Ω'" in " ".join(w.value for w in at.warning)
@@ -103,3 +110,18 @@ def test_a_cell_that_cannot_read_the_prime_says_so_and_the_others_run(monkeypatc
     assert list((tmp_path / "cache").glob("text-*.copyindex.json"))  # the index is cached beside the corpora
     meta = json.loads((mixed_root / "omega" / "config.json").read_text())["meta"]
     assert meta["text_path"].endswith("omega.txt")
+
+
+def test_a_generated_sample_is_checked_and_its_spans_located(monkeypatch, mixed_root: Path, tmp_path) -> None:
+    monkeypatch.setenv("CHARRNN_CORPORA_CACHE", str(tmp_path / "cache"))
+    at = run_app(monkeypatch, mixed_root, {"style": "omega", "seed": "1", "len": "200", "greedy": "1"})
+    assert any("Is it copied?" in m.value for m in at.markdown)
+    at = ok(at.number_input(key="copy_min").set_value(5).run())
+    assert any("Longest copied span" in m.value for m in at.markdown)
+    assert "charrnn-copies" in "".join(h.value for h in at.get("html"))
+    picker = at.selectbox(key="generate_span")
+    assert picker.options and "chars at" in picker.options[0]
+    assert any("Training text, character" in c.value for c in at.caption)
+    # A style whose training text is unknown here: the check says why, the page works.
+    at = run_app(monkeypatch, mixed_root, {"style": "tiny-lstm", "seed": "1", "len": "50"})
+    assert any("Originality check unavailable" in i.value for i in at.info)
