@@ -13,7 +13,16 @@ from dataclasses import dataclass
 
 from charrnn.copycheck import MIN_LENGTH_DEFAULT
 from playground import catalog, hub
-from playground.params import SEED_MAX, TEMPERATURE_MAX, TEMPERATURE_MIN, _last, _parse_float, _parse_int, _shown
+from playground.params import (
+    SEED_MAX,
+    TEMPERATURE_MAX,
+    TEMPERATURE_MIN,
+    _last,
+    _parse_float,
+    _parse_int,
+    _shown,
+    clean_text,
+)
 
 MAX_STYLES, MAX_TEMPERATURES = 4, 3
 LENGTH_MAX = 2_000
@@ -98,7 +107,7 @@ def _bounded_int(q: dict[str, str], key: str, low: int, high: int, default: int,
 
 def parse_grid(query: Mapping[str, str | list[str]]) -> tuple[Grid, list[str]]:
     """The grid a query string describes (missing keys keep their defaults) and notes on what was fixed."""
-    q = {str(k): _last(v) for k, v in query.items()}
+    q = {str(k): clean_text(_last(v)) for k, v in query.items()}  # lone surrogates cannot go back into a URL
     notes: list[str] = []
     styles, more = parse_styles(q.get("grid", ""))
     notes += more

@@ -125,3 +125,16 @@ def test_a_generated_sample_is_checked_and_its_spans_located(monkeypatch, mixed_
     # A style whose training text is unknown here: the check says why, the page works.
     at = run_app(monkeypatch, mixed_root, {"style": "tiny-lstm", "seed": "1", "len": "50"})
     assert any("Originality check unavailable" in i.value for i in at.info)
+
+
+def test_fuzzed_grid_links_never_raise() -> None:
+    import random
+
+    rng = random.Random(21)
+    pieces = ["", ",", "greedy", "0", "-1", "nan", "inf", "1e9", "0.8", "a,b", "hf:x/y", "../..", "\ud800", "☃", " "]
+    for _ in range(500):
+        query = {k: "".join(rng.choice(pieces) for _ in range(rng.randint(0, 4))) for k in grid.grid_query(Grid())}
+        g, notes = grid.parse_grid({k: v for k, v in query.items() if rng.random() < 0.8})
+        assert len(g.styles) <= grid.MAX_STYLES and 1 <= len(g.temperatures) <= grid.MAX_TEMPERATURES
+        assert 1 <= g.length <= grid.LENGTH_MAX and all(isinstance(n, str) for n in notes)
+        assert grid.parse_grid(grid.grid_query(g))[0] == g  # what the page writes back reads the same
