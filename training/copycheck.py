@@ -18,7 +18,7 @@ from pathlib import Path
 
 from charrnn import CharRNN, CheckpointError, sample
 from charrnn.copycheck import MIN_LENGTH_DEFAULT, CopyCheckError, CopyIndex
-from charrnn.files import atomic_write_json
+from charrnn.files import atomic_write_text
 from charrnn.model import CONFIG_FILE
 from corpora import CorpusError
 from corpora.training_text import training_text
@@ -84,9 +84,11 @@ def sample_stats(model_dir: Path, args: argparse.Namespace) -> dict:
     if args.corpus:
         stats["corpus"] = args.corpus
     config_path = model_dir / CONFIG_FILE
-    config = json.loads(config_path.read_text(encoding="utf-8"))
+    raw = config_path.read_text(encoding="utf-8")
+    config = json.loads(raw)
     config.setdefault("meta", {})["copy_stats"] = stats  # only this key changes
-    atomic_write_json(config_path, config)
+    # Written as it was (a file with \u escapes keeps them), so that the diff is the one key.
+    atomic_write_text(config_path, json.dumps(config, indent=2, ensure_ascii=raw.isascii()) + "\n")
     write_card(model_dir)
     return stats
 
