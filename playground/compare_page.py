@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from charrnn import CharRNN, SamplingSettings, Step, generate
-from playground import catalog, grid, html, originality
+from playground import catalog, grid, html, originality_page
 from playground.catalog import ModelInfo
 from playground.grid import Grid
 
@@ -239,10 +239,10 @@ def stream(pending: dict, slots: dict, models: dict, g: Grid, done: dict) -> Non
 
 
 def show_cell(cell: Cell, model: CharRNN, g: Grid, drawn: Drawn, text_slot, below) -> None:
-    index = originality.index_for(model)
+    index = originality_page.index_for(model)
     tag = f"{cell.info.key}|{grid.temperature_label(cell.temperature)}"
     report = index.find(drawn.text, g.min_length) if not isinstance(index, str) else None
-    text_slot.html(originality.marked_html(g.prime, drawn.text, report, "charrnn-cell", tag))
+    text_slot.html(originality_page.marked_html(g.prime, drawn.text, report, "charrnn-cell", tag))
     with below:
         facts = f"{drawn.bits_per_char:.2f} bits/char under the model"
         if report is None:
@@ -251,4 +251,4 @@ def show_cell(cell: Cell, model: CharRNN, g: Grid, drawn: Drawn, text_slot, belo
         st.caption(
             f"{facts} · longest copied span **{report.longest}** chars ({report.copied_fraction:.0%} of the text)"
         )
-        originality.span_picker(index, drawn.text, report, f"grid_span_{tag}")
+        originality_page.span_picker(index, drawn.text, report, f"grid_span_{tag}")

@@ -227,7 +227,7 @@ def test_war_and_peace_planted_and_validation_passages(tmp_path: Path, monkeypat
 
 def test_a_build_without_the_corpora_leaves_a_note_the_app_shows(tmp_path: Path, monkeypatch, capsys) -> None:
     from corpora.__main__ import main as corpora_main
-    from playground import originality
+    from playground import originality_page
 
     monkeypatch.setenv("CHARRNN_CORPORA_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("CHARRNN_CORPORA_MIRROR", raising=False)
@@ -237,8 +237,8 @@ def test_a_build_without_the_corpora_leaves_a_note_the_app_shows(tmp_path: Path,
     empty_mirror = str(tmp_path / "no-mirror")
     assert corpora_main(["index", str(tmp_path / "models"), "--mirror", empty_mirror]) == 2
     assert corpora_main(["index", str(tmp_path / "models"), "--mirror", empty_mirror, "--allow-missing"]) == 0
-    assert "could not prepare" in originality.skipped_note() and "doyle" in originality.skipped_note()
-    assert "python -m corpora prepare doyle" in originality.index_for(model)
+    assert "could not prepare" in originality_page.skipped_note() and "doyle" in originality_page.skipped_note()
+    assert "python -m corpora prepare doyle" in originality_page.index_for(model)
 
 
 @pytest.mark.skipif(not (MIRROR / "pg1661.txt").is_file(), reason=f"Doyle is not in the corpora mirror ({MIRROR})")

@@ -16,8 +16,8 @@ from charrnn.copycheck import MIN_LENGTH_DEFAULT, CopyCheckError, CopyIndex, Cop
 from corpora.prepare import cached_path
 from corpora.training_text import SKIPPED_NOTE, TrainingText, text_sha256, training_text
 from playground import html
+from playground.grid import MIN_LENGTH_MAX, MIN_LENGTH_MIN
 
-MIN_LENGTH_MIN, MIN_LENGTH_MAX = 5, 500
 MARK_STYLE = "background:#fde68a; border-bottom:2px solid #d97706;"
 MARK_TITLE = "found verbatim in the training text"
 
