@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
 from benchmarks.browser import (
     CHROMIUM,
@@ -130,25 +131,30 @@ new MutationObserver(() => {
 """
 
 
-def test_the_compare_grid_streams_in_a_real_browser(server: str, tiny_models_root: Path, tmp_path: Path) -> None:
-    """A 2 style x 2 temperature link: the cells stream side by side, then each shows its text."""
+def test_the_compare_grid_streams_in_a_real_browser(tmp_path: Path) -> None:
+    """A 2 style x 2 temperature link: the cells stream side by side, then each shows its text.
+    Untrained 2 x 384 models: slow enough (a few thousand characters a second) that the stream
+    views reach the browser before the cells finish, where tiny ones finish in one batch."""
     from playwright.sync_api import sync_playwright
 
-    length, seed = 2000, 4
+    from tests.conftest import TINY_TEXT, write_model_dir
+
+    root, length, seed = tmp_path / "models", 2000, 4
     expected = {}
-    for style in ("tiny-lstm", "tiny-gru"):
-        model = CharRNN.from_pretrained(tiny_models_root / style)
+    for style, cell in (("wide-lstm", "lstm"), ("wide-gru", "gru")):
+        torch.manual_seed(0)
+        model = CharRNN(sorted(set(TINY_TEXT)), cell=cell, layers=2, hidden=384, embedding=32).eval()
+        write_model_dir(model, root / style, style)
         for t in (0.8, 1.2):
             expected[f"{style}|T={t:g}"] = "To" + sample(model, "To", length, temperature=t, seed=seed)
-    with sync_playwright() as p:
+    query = f"tab=compare&grid=wide-lstm,wide-gru&temps=0.8,1.2&gprime=To&gseed={seed}&glen={length}"
+    with running_app(root, tmp_path / "streamlit.log") as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(browser_executable(tmp_path)), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1200})
             page.set_default_timeout(PAGE_TIMEOUT_MS)
             page.add_init_script(COUNT_STREAMS_JS)
-            page.goto(
-                f"{server}/?tab=compare&grid=tiny-lstm,tiny-gru&temps=0.8,1.2&gprime=To&gseed={seed}&glen={length}"
-            )
+            page.goto(f"{server}/?{query}")
             page.wait_for_function("() => document.querySelectorAll('.charrnn-cell').length === 4")
             shown = {cell.get_attribute("data-cell"): cell.inner_text() for cell in page.locator(".charrnn-cell").all()}
             assert {k: v.replace("\n", "") for k, v in shown.items()} == {
