@@ -154,7 +154,15 @@ def boot(infos: list[ModelInfo]) -> list[str]:
     ss.alts, ss.preview_t, ss.x_axis, ss.loss_unit, ss.log_steps = 5, 1.5, "step", "nats", False
     ss.dist_all = False
     ss.pending = "seed" in st.query_params  # a shared link shows its sample at once
-    return notes + compare_page.boot(st.query_params.to_dict(), infos, ss.style)
+    notes += compare_page.boot(st.query_params.to_dict(), infos, ss.style)
+    for key in [
+        k for k in ss.grid_styles if hub.is_hub_key(k)
+    ]:  # a grid link's Hub styles, fetched as the sidebar does
+        error = add_hub_style(hub.repo_of(key))
+        if error:
+            notes.append(f"The grid's Hub model {hub.repo_of(key)} cannot be loaded: {error}.")
+            ss.grid_styles.remove(key)
+    return notes
 
 
 def keep_widget_state() -> None:

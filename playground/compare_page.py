@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import streamlit as st
@@ -49,9 +49,9 @@ def boot(query: dict, infos: list[ModelInfo], style: str | None) -> list[str]:
     if not g.styles:
         keys = {i.key for i in infos if not i.error}
         preset = grid.PRESET if set(grid.PRESET_STYLES) <= keys else Grid((style,) if style else ())
-        g = Grid(preset.styles, g.temperatures if "temps" in query else preset.temperatures, g.prime, g.seed, g.length)
+        g = replace(g, styles=preset.styles)
         if "gprime" not in query and preset.prime is not None:
-            g = Grid(g.styles, g.temperatures, preset.prime, g.seed, g.length, g.min_length)
+            g = replace(g, prime=preset.prime)
     set_grid(g, infos)
     return notes
 

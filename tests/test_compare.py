@@ -138,3 +138,19 @@ def test_fuzzed_grid_links_never_raise() -> None:
         assert len(g.styles) <= grid.MAX_STYLES and 1 <= len(g.temperatures) <= grid.MAX_TEMPERATURES
         assert 1 <= g.length <= grid.LENGTH_MAX and all(isinstance(n, str) for n in notes)
         assert grid.parse_grid(grid.grid_query(g))[0] == g  # what the page writes back reads the same
+
+
+def test_a_grid_link_fetches_its_hub_styles(monkeypatch, tiny_models_root: Path, fake_hub) -> None:
+    import streamlit as st
+
+    from playground import catalog
+
+    st.cache_resource.clear()
+    files = {n: (tiny_models_root / "tiny-lstm" / n).read_bytes() for n in catalog.MODEL_FILES}
+    fake_hub.add_repo("alice/tiny-hub", files)
+    query = {"tab": "compare", "grid": "tiny-gru,hf:alice/tiny-hub,hf:alice/missing", "gprime": "To", "glen": "40"}
+    at = run_app(monkeypatch, tiny_models_root, query)
+    assert any("alice/missing cannot be loaded" in w.value for w in at.warning)
+    texts = dict(at.session_state["grid_texts"])
+    assert set(texts) == {("tiny-gru", 0.8), ("hf:alice/tiny-hub", 0.8)}
+    assert texts[("hf:alice/tiny-hub", 0.8)] == expected(tiny_models_root, "tiny-lstm", "To", 40, 0.8, 1)
