@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from charrnn import CharRNN, SamplingSettings, Step, generate
+from charrnn.copycheck import CopyIndex
 from playground import catalog, grid, html, originality_page
 from playground.catalog import ModelInfo
 from playground.grid import Grid
@@ -208,12 +209,15 @@ def run_grid(g: Grid, present: list[ModelInfo], load: Callable[[ModelInfo], Char
                 model, g.prime, g.length, settings_for(cell.temperature), seed=g.seed, unknown="error"
             )
     stream(pending, slots, models, g, done)
+    indexes: dict[str, CopyIndex | str] = {}  # one lookup per style, not per cell
     for cell, (text_slot, below) in slots.items():
         model = models[cell.info.key]
         drawn = done.get(cell_key(cell, model, g)) if isinstance(model, CharRNN) else None
         if drawn is not None:
             ss.grid_texts[(cell.info.key, cell.temperature)] = drawn.text
-            show_cell(cell, model, g, drawn, text_slot, below)
+            if cell.info.key not in indexes:
+                indexes[cell.info.key] = originality_page.index_for(model)
+            show_cell(cell, indexes[cell.info.key], g, drawn, text_slot, below)
 
 
 def stream(pending: dict, slots: dict, models: dict, g: Grid, done: dict) -> None:
@@ -238,8 +242,7 @@ def stream(pending: dict, slots: dict, models: dict, g: Grid, done: dict) -> Non
         del done[key]
 
 
-def show_cell(cell: Cell, model: CharRNN, g: Grid, drawn: Drawn, text_slot, below) -> None:
-    index = originality_page.index_for(model)
+def show_cell(cell: Cell, index: CopyIndex | str, g: Grid, drawn: Drawn, text_slot, below) -> None:
     tag = f"{cell.info.key}|{grid.temperature_label(cell.temperature)}"
     report = index.find(drawn.text, g.min_length) if not isinstance(index, str) else None
     text_slot.html(originality_page.marked_html(g.prime, drawn.text, report, "charrnn-cell", tag))
