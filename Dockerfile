@@ -39,6 +39,14 @@ ENV HOME=/home/user \
 # the user (model files may be 0600 in the build context).
 COPY --chown=user:user . .
 
+# The originality check compares text with each shipped style's training text: fetch those corpora
+# (checked against the registry's sha256) and build their indexes now, so a Space has the check.
+# A build without network goes on: it leaves corpora/cache/PREPARE-SKIPPED.txt, which the app
+# quotes where the check would be (build with --build-arg CHARRNN_CORPORA_MIRROR=DIR for a mirror
+# inside the build context).
+ARG CHARRNN_CORPORA_MIRROR=
+RUN python -m corpora index models --allow-missing
+
 EXPOSE 8501
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \

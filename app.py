@@ -39,7 +39,7 @@ TABS = {
     "training": "📈 Training timeline",
     "lesson": "🧮 How it works",
     "neurons": "🔦 Neurons",
-    "compare": "⚖️ RNN vs GRU vs LSTM",
+    "compare": "⚖️ Compare",
     "download": "📦 Download & deploy",
 }
 TAB_NAMES = {label: name for name, label in TABS.items()}
@@ -50,7 +50,7 @@ KEPT_WIDGETS = (
     "prime", "length", "temperature", "greedy", "top_k", "top_p", "seed", "unknown", "alts", "pos", "preview_t",
     "score_text", "x_axis", "log_steps", "loss_unit", "timeline_point", "hub_repo", "branch_char", "dist_all",
     "lesson_word", "lesson_hidden", "neuron_source", "neuron_text", "neuron_layer", "neuron_unit", "neuron_state",
-    "neuron_pick", "compare_prime", "compare_seed", "compare_length", "compare_temperature",
+    "neuron_pick", "grid_styles", "grid_temps", "grid_prime", "grid_seed", "grid_length", "copy_min",
 )
 # fmt: on
 
@@ -154,6 +154,14 @@ def boot(infos: list[ModelInfo]) -> list[str]:
     ss.alts, ss.preview_t, ss.x_axis, ss.loss_unit, ss.log_steps = 5, 1.5, "step", "nats", False
     ss.dist_all = False
     ss.pending = "seed" in st.query_params  # a shared link shows its sample at once
+    notes += compare_page.boot(st.query_params.to_dict(), infos, ss.style)
+    for key in [
+        k for k in ss.grid_styles if hub.is_hub_key(k)
+    ]:  # a grid link's Hub styles, fetched as the sidebar does
+        error = add_hub_style(hub.repo_of(key))
+        if error:
+            notes.append(f"The grid's Hub model {hub.repo_of(key)} cannot be loaded: {error}.")
+            ss.grid_styles.remove(key)
     return notes
 
 
@@ -180,7 +188,10 @@ def current_settings() -> Settings:
 
 
 def sync_url() -> None:
-    query = params.to_query(current_settings())
+    settings = current_settings()
+    query = params.to_query(settings)
+    if settings.tab == "compare":  # the grid's keys only while it is open: other links stay short
+        query.update(compare_page.query())
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
 

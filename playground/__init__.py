@@ -13,6 +13,9 @@ the page calls, typed and unit-tested without Streamlit.
 - ``html``: text coloured by probability or surprise;
 - ``scoring``: per-character surprise of any text;
 - ``timeline``: the training history as a chart and a slider;
+- ``grid``: the Compare tab's grid (styles x temperatures) and its round trip through the URL;
 - ``lesson_page``, ``neurons_page``, ``compare_page``: the tabs of "Inside the RNN" (the course's
-  worked example, units coloured over a text, the three cells side by side).
+  worked example, units coloured over a text, styles and temperatures side by side);
+- ``originality_page``: "Is it copied?", the originality check under any shown text (a sample, a
+  grid cell), on the library's index (``charrnn.copycheck``).
 """

@@ -1,25 +1,92 @@
-"""The "RNN vs GRU vs LSTM" tab: the same corpus and recipe, three cells at about the same parameter
-count; their validation figures in one table and their samples for one prime and seed side by side."""
+"""The Compare tab: up to 4 styles by up to 3 temperatures (or greedy), one prime, seed and length
+for all. The cells stream side by side, each drawn by ``charrnn.generate`` (the one sampling path:
+a cell's text is ``sample()`` with the same settings), then show the model's bits/char of its own
+text and its longest span copied from its training text. Every choice lives in the URL; the
+earlier "RNN vs GRU vs LSTM" view is the preset (one click), with its table of validation figures.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import streamlit as st
 
-from charrnn import CharRNN, sample
-from playground import catalog
+from charrnn import CharRNN, SamplingSettings, Step, generate
+from charrnn.copycheck import CopyIndex
+from playground import catalog, grid, html, originality_page
 from playground.catalog import ModelInfo
+from playground.grid import Grid
 
-STYLES = ("shakespeare-rnn", "shakespeare-gru", "shakespeare-lstm")
-DEFAULTS = {"compare_prime": "ROMEO:\n", "compare_seed": 1, "compare_length": 300, "compare_temperature": 0.8}
-LENGTH_MAX = 2_000
+CHUNK = 25  # characters each cell draws before the page is updated: the cells advance together
+KEPT = 64  # finished cells remembered per session (a grid revisited is not drawn again)
+ss = st.session_state
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_sample(model_key: str, _model: CharRNN, prime: str, length: int, temperature: float, seed: int) -> str:
-    return sample(_model, prime, length, temperature=temperature, seed=seed, unknown="replace")
+@dataclass(frozen=True)
+class Cell:
+    info: ModelInfo
+    temperature: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.info.key.removeprefix('hf:')} · {grid.temperature_label(self.temperature)}"
+
+
+@dataclass(frozen=True)
+class Drawn:
+    text: str
+    bits_per_char: float  # the model's own surprise at its text (temperature 1, no filtering)
+
+
+# ---------------------------------------------------------------- session and URL
+
+
+def boot(query: dict, infos: list[ModelInfo], style: str | None) -> list[str]:
+    """The grid of a shared link, else the preset (when its models are here) or the sidebar's style."""
+    g, notes = grid.parse_grid(query)
+    if not g.styles:
+        keys = {i.key for i in infos if not i.error}
+        preset = grid.PRESET if set(grid.PRESET_STYLES) <= keys else Grid((style,) if style else ())
+        g = replace(g, styles=preset.styles)
+        if "gprime" not in query and preset.prime is not None:
+            g = replace(g, prime=preset.prime)
+    set_grid(g, infos)
+    return notes
+
+
+def set_grid(g: Grid, infos: list[ModelInfo]) -> None:
+    by_key = {i.key: i for i in infos}
+    first = by_key.get(g.styles[0]) if g.styles else None
+    ss.grid_styles = list(g.styles)
+    ss.grid_temps = grid.format_temperatures(g.temperatures)
+    ss.grid_prime = g.prime if g.prime is not None else (first.default_prime if first else "")
+    ss.grid_seed, ss.grid_length, ss.copy_min = g.seed, g.length, g.min_length
+
+
+def current_grid() -> Grid:
+    temperatures, _ = grid.parse_temperatures(ss.get("grid_temps", ""))
+    return Grid(
+        tuple(ss.get("grid_styles", [])[: grid.MAX_STYLES]),
+        temperatures or Grid.temperatures,
+        ss.get("grid_prime", ""),
+        int(ss.get("grid_seed", Grid.seed)),
+        int(ss.get("grid_length", Grid.length)),
+        int(ss.get("copy_min", Grid.min_length)),
+    )
+
+
+def query() -> dict[str, str]:
+    return grid.grid_query(current_grid())
+
+
+def apply_preset() -> None:
+    set_grid(grid.PRESET, ss.get("_infos", []))
+
+
+# ---------------------------------------------------------------- controls
 
 
 def figures_frame(infos: list[ModelInfo]) -> pd.DataFrame:
@@ -36,36 +103,155 @@ def figures_frame(infos: list[ModelInfo]) -> pd.DataFrame:
     )
 
 
-def render(infos: list[ModelInfo], load: Callable[[ModelInfo], CharRNN | str]) -> None:
-    ss = st.session_state
-    ss.update({key: value for key, value in DEFAULTS.items() if key not in ss})
-    st.markdown(
-        "#### One corpus, three cells\n"
-        "The same Shakespeare text and recipe trained with a vanilla RNN, a GRU and an LSTM of about "
-        "the same size. Lower validation loss is better; the samples share prime, seed and temperature."
+def controls(infos: list[ModelInfo]) -> None:
+    usable = [i.key for i in infos if not i.error]
+    options = usable + [k for k in ss.get("grid_styles", []) if k not in usable]
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    c1.multiselect(
+        "Styles",
+        options,
+        key="grid_styles",
+        max_selections=grid.MAX_STYLES,
+        format_func=lambda k: k.removeprefix("hf:"),
+        help="Up to 4, from the sidebar's list (Hub models too, once loaded there).",
     )
+    c2.button(
+        "⚖️ RNN vs GRU vs LSTM", on_click=apply_preset, help="The architecture comparison: same corpus, recipe and size."
+    )
+    c1, c2, c3, c4, c5 = st.columns([3, 2, 1, 1, 1])
+    c1.text_input("Prime", key="grid_prime", help="The same prime for every cell.")
+    c2.text_input(
+        "Temperatures",
+        key="grid_temps",
+        help="Up to 3, separated by commas; 'greedy' (or 0) for the most likely character.",
+    )
+    c3.number_input("Seed", 0, 2**32 - 1, step=1, key="grid_seed")
+    c4.number_input("Length", 1, grid.LENGTH_MAX, step=100, key="grid_length")
+    c5.number_input(
+        "Shortest copy",
+        grid.MIN_LENGTH_MIN,
+        grid.MIN_LENGTH_MAX,
+        step=5,
+        key="copy_min",
+        help="Spans at least this long found verbatim in a style's training text are marked.",
+    )
+    _, notes = grid.parse_temperatures(ss.grid_temps)
+    for note in notes:
+        st.caption(f"⚠️ {note}")
+
+
+def render(infos: list[ModelInfo], load: Callable[[ModelInfo], CharRNN | str]) -> None:
+    st.markdown(
+        "#### Compare styles and temperatures\n"
+        "Every cell starts from the same prime and seed. Lower bits/char: the model found its own text "
+        "less surprising; highlighted spans appear word for word in the style's training text."
+    )
+    controls(infos)
+    ss.grid_texts = {}  # (style, temperature) -> the text of each cell drawn in this run
+    g = current_grid()
     by_key = {i.key: i for i in infos}
-    missing = [k for k in STYLES if k not in by_key or by_key[k].error]
-    present = [by_key[k] for k in STYLES if k not in missing]
+    missing = [k for k in g.styles if k not in by_key or by_key[k].error]
     if missing:
-        recipes = " ; ".join(f"`python -m training.train --recipe {k}`" for k in missing)
-        st.warning(f"Not available here: {', '.join(missing)}. Train them with {recipes}.", icon="🧪")
+        recipes = " ; ".join(f"`python -m training.train --recipe {k}`" for k in missing if not k.startswith("hf:"))
+        st.warning(
+            f"Not available here: {', '.join(missing)}." + (f" Train them with {recipes}." if recipes else ""),
+            icon="🧪",
+        )
+    present = [by_key[k] for k in g.styles if k not in missing]
     if not present:
+        st.info("Pick at least one style.")
         return
     st.dataframe(figures_frame(present), hide_index=True)
-    c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
-    c1.text_input("Prime", key="compare_prime", help="Characters a model does not know become a space.")
-    c2.number_input("Seed", 0, 2**32 - 1, step=1, key="compare_seed")
-    c3.number_input("Length", 1, LENGTH_MAX, step=100, key="compare_length")
-    c4.number_input("Temperature", 0.05, 2.0, step=0.05, key="compare_temperature")
-    columns = st.columns(len(present))
-    for col, info in zip(columns, present, strict=True):
-        with col:
-            st.markdown(f"**{info.cell.upper()}** · {info.architecture} · {catalog.format_count(info.parameters)}")
-            model = load(info)
-            if not isinstance(model, CharRNN):
-                st.error(f"{info.name} cannot be loaded: {model}")
-                continue
-            args = (ss.compare_prime, int(ss.compare_length), float(ss.compare_temperature), int(ss.compare_seed))
-            text = cached_sample(f"{info.key}:{id(model)}", model, *args)
-            st.code(ss.compare_prime + text, language=None, wrap_lines=True)
+    run_grid(g, present, load)
+
+
+# ---------------------------------------------------------------- the grid
+
+
+def cell_key(cell: Cell, model: CharRNN, g: Grid) -> tuple:
+    return (cell.info.key, id(model), g.prime, g.length, cell.temperature, g.seed)
+
+
+def settings_for(temperature: float) -> SamplingSettings:
+    return SamplingSettings(greedy=True) if temperature == grid.GREEDY else SamplingSettings(temperature)
+
+
+def cannot_run(model: CharRNN | str, prime: str) -> str | None:
+    """Why a cell cannot be drawn (its own message; the other cells still run), or None."""
+    if not isinstance(model, CharRNN):
+        return f"This style cannot be loaded: {model}"
+    unknown = model.vocab.unknown_chars(prime)
+    if unknown:
+        shown = ", ".join(repr(c) for c in unknown[:8])
+        return f"This style cannot read the prime: it has never seen {shown}. Change the prime to compare it."
+    return None
+
+
+def run_grid(g: Grid, present: list[ModelInfo], load: Callable[[ModelInfo], CharRNN | str]) -> None:
+    done: dict = ss.setdefault("grid_done", {})
+    models = {i.key: load(i) for i in present}
+    slots: dict[Cell, tuple] = {}
+    for t in g.temperatures:
+        columns = st.columns(len(present))
+        for col, info in zip(columns, present, strict=True):
+            cell = Cell(info, t)
+            with col:
+                st.markdown(f"**{cell.label}**")
+                slots[cell] = (st.empty(), st.container())
+    pending: dict[Cell, Iterator[Step]] = {}
+    for cell, (text_slot, _) in slots.items():
+        model = models[cell.info.key]
+        problem = cannot_run(model, g.prime)
+        if problem:
+            text_slot.warning(problem, icon="🔤")
+        elif cell_key(cell, model, g) not in done:
+            pending[cell] = generate(
+                model, g.prime, g.length, settings_for(cell.temperature), seed=g.seed, unknown="error"
+            )
+    stream(pending, slots, models, g, done)
+    indexes: dict[str, CopyIndex | str] = {}  # one lookup per style, not per cell
+    for cell, (text_slot, below) in slots.items():
+        model = models[cell.info.key]
+        drawn = done.get(cell_key(cell, model, g)) if isinstance(model, CharRNN) else None
+        if drawn is not None:
+            ss.grid_texts[(cell.info.key, cell.temperature)] = drawn.text
+            if cell.info.key not in indexes:
+                indexes[cell.info.key] = originality_page.index_for(model)
+            show_cell(cell, indexes[cell.info.key], g, drawn, text_slot, below)
+
+
+def stream(pending: dict, slots: dict, models: dict, g: Grid, done: dict) -> None:
+    """All pending cells advance together, ``CHUNK`` characters at a time: the grid costs the sum of its cells."""
+    texts: dict[Cell, list[str]] = {cell: [] for cell in pending}
+    bits: dict[Cell, float] = dict.fromkeys(pending, 0.0)
+    while pending:
+        for cell in list(pending):
+            for _ in range(CHUNK):
+                step = next(pending[cell], None)
+                if step is None:
+                    del pending[cell]
+                    text = "".join(texts[cell])
+                    per_char = bits[cell] / len(text) if text else math.nan
+                    done[cell_key(cell, models[cell.info.key], g)] = Drawn(text, per_char)
+                    break
+                texts[cell].append(step.char)
+                bits[cell] -= math.log2(max(step.prob_raw, 1e-300))
+            else:
+                slots[cell][0].html(html.streaming_text(g.prime, "".join(texts[cell])))
+    for key in list(done)[:-KEPT]:
+        del done[key]
+
+
+def show_cell(cell: Cell, index: CopyIndex | str, g: Grid, drawn: Drawn, text_slot, below) -> None:
+    tag = f"{cell.info.key}|{grid.temperature_label(cell.temperature)}"
+    report = index.find(drawn.text, g.min_length) if not isinstance(index, str) else None
+    text_slot.html(originality_page.marked_html(g.prime, drawn.text, report, "charrnn-cell", tag))
+    with below:
+        facts = f"{drawn.bits_per_char:.2f} bits/char under the model"
+        if report is None:
+            st.caption(f"{facts} · copied spans not checked: {index}")
+            return
+        st.caption(
+            f"{facts} · longest copied span **{report.longest}** chars ({report.copied_fraction:.0%} of the text)"
+        )
+        originality_page.span_picker(index, drawn.text, report, f"grid_span_{tag}")

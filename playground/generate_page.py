@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from charrnn import UNKNOWN_POLICIES, CharRNN, UnknownCharactersError
-from playground import charts, generation, html, params, snippets, table
+from playground import charts, generation, html, originality_page, params, snippets, table
 from playground.params import Settings
 from playground.trace import Sample, Trace
 
@@ -342,6 +342,8 @@ def show_sample(model: CharRNN, sample: Sample, out, current: Settings) -> None:
                 mime="text/plain",
                 on_click="ignore",
             )
+        if n and sample.status != "running":
+            originality_page.render(model, prefix, trace.text, "generate")
     if n == 0:
         return
     st.subheader("Probability table", help="One row per generated character. Select a row to inspect it below.")

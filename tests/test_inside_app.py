@@ -1,4 +1,4 @@
-"""The "Inside the RNN" tabs of the app (How it works, Neurons, RNN vs GRU vs LSTM), driven by
+"""The "Inside the RNN" tabs of the app (How it works, Neurons, Compare), driven by
 ``streamlit.testing.v1.AppTest`` against tiny models trained here."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from charrnn import lesson
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 240  # seconds for one page run; generous: the machine is shared
-TABS = {"lesson": "🧮 How it works", "neurons": "🔦 Neurons", "compare": "⚖️ RNN vs GRU vs LSTM"}
+TABS = {"lesson": "🧮 How it works", "neurons": "🔦 Neurons", "compare": "⚖️ Compare"}
 
 
 @pytest.fixture(scope="module")
@@ -161,21 +161,26 @@ def test_neurons_need_a_model(open_tab, broken_root: Path) -> None:
 # ---------------------------------------------------------------- comparison
 
 
-def test_the_three_cells_side_by_side(open_tab, three_cells_root: Path) -> None:
+def test_an_old_compare_link_opens_the_three_cells_preset(open_tab, three_cells_root: Path) -> None:
     at = open_tab(three_cells_root, "compare")
     table = at.dataframe[0].value
     assert list(table["cell"]) == ["RNN", "GRU", "LSTM"] and (table["parameters"] > 0).all()
     assert np.allclose(table["val nats/char"], 2.0)
-    samples = [c.value for c in at.code]
-    assert len(samples) == 3 and all(s.startswith("ROMEO:\n") for s in samples)
-    at = ok(at.number_input(key="compare_seed").set_value(2).run())
-    assert [c.value for c in at.code] != samples
+    # The preset's prime, ROMEO:, holds letters these tiny stand-ins never saw: each cell says so.
+    assert sum("cannot read the prime" in w.value for w in at.warning) == 3
+    at = ok(at.text_input(key="grid_prime").set_value("To").run())
+    samples = dict(at.session_state["grid_texts"])
+    assert len(samples) == 3 and all(len(s) == 300 for s in samples.values())
+    at = ok(at.number_input(key="grid_seed").set_value(2).run())
+    assert dict(at.session_state["grid_texts"]) != samples
 
 
-def test_the_comparison_says_what_is_missing(open_tab, tiny_models_root: Path) -> None:
+def test_the_preset_says_what_is_missing(open_tab, tiny_models_root: Path) -> None:
     at = open_tab(tiny_models_root, "compare")
+    assert at.session_state["grid_styles"] == [at.session_state["style"]]  # no preset here: the sidebar's style
+    at = ok(next(b for b in at.button if "RNN vs GRU vs LSTM" in b.label).click().run())
     assert any("shakespeare-rnn" in w.value and "--recipe" in w.value for w in at.warning)
-    assert not at.code
+    assert not at.session_state["grid_texts"]
 
 
 @pytest.mark.parametrize("name", list(TABS))

@@ -62,7 +62,9 @@ def render_card(config: dict, history: dict) -> str:
     if meta.get("train_time_s") is not None:
         lines.append(f"| training time | {meta['train_time_s'] / 60:.1f} min on {meta.get('hardware', '?')} |")
     lines.append(f"| weights | {meta.get('weights_dtype', 'float32')} safetensors |")
+    lines += copy_rows(meta.get("copy_stats"))
     lines += ["", "Validation: the last 10% of the text, contiguous, scored in one stateful pass.", ""]
+    lines += copy_note(meta.get("copy_stats"), name)
     if train:
         # a run of another trainer (training.minrnn) names its own command
         commands = (
@@ -98,6 +100,30 @@ def render_card(config: dict, history: dict) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def copy_rows(stats: dict | None) -> list[str]:
+    """One table row per temperature of the originality figures (``python -m training.copycheck
+    --sample-stats``): the longest span of its own sample found verbatim in the training text and
+    the share of characters inside such spans."""
+    if not stats:
+        return []
+    return [
+        f"| copied at T={t} | longest span {f['longest_copied_chars']} chars; {f['copied_fraction']:.1%} of "
+        f"characters in spans of {stats['min_length']}+ found verbatim in the training text |"
+        for t, f in stats.get("temperatures", {}).items()
+    ]
+
+
+def copy_note(stats: dict | None, name: str) -> list[str]:
+    if not stats:
+        return []
+    return [
+        f"Copied spans: one {stats['length']:,}-character sample per temperature (seed {stats['seed']}, "
+        f"prime {stats['prime']!r}) checked against the training split; re-run with "
+        f"`python -m training.copycheck --model models/{name} --sample-stats`.",
+        "",
+    ]
 
 
 def shipped_dir(train: dict) -> str:

@@ -7,6 +7,9 @@ from pathlib import Path
 import torch
 
 from corpora import prepare, prepare_text_file
+from corpora.training_text import split_text  # one split for training and the originality check
+
+__all__ = ["load_text", "split_text", "to_streams"]
 
 
 def load_text(corpus: str | None, text_path: str | None, mirror: str | None = None) -> tuple[str, str]:
@@ -16,13 +19,6 @@ def load_text(corpus: str | None, text_path: str | None, mirror: str | None = No
     if corpus is not None:
         return corpus, prepare(corpus, mirror).read_text(encoding="utf-8")
     return Path(text_path).stem, prepare_text_file(text_path)
-
-
-def split_text(text: str, val_fraction: float = 0.1) -> tuple[str, str]:
-    """The first (1 - val_fraction) of the text trains, the contiguous rest validates
-    (nanoGPT's split, so figures on tiny shakespeare compare with its published ones)."""
-    cut = int(len(text) * (1 - val_fraction))
-    return text[:cut], text[cut:]
 
 
 def to_streams(ids: torch.Tensor, batch_size: int, seq_len: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -31,6 +31,7 @@ from charrnn.history import HISTORY_FILE, new_history
 from charrnn.model import CONFIG_FILE, WEIGHTS_FILE
 from charrnn.sampling import sample
 from corpora import CORPORA, CorpusError
+from corpora.training_text import text_sha256
 from training.card import write_card
 from training.config import TrainConfig, config_from_args
 from training.data import load_text, split_text, to_streams
@@ -178,6 +179,7 @@ class Trainer:
         c = self.config
         self.corpus_name, text = load_text(c.corpus, c.text, c.mirror)
         train_text, val_text = split_text(text, c.val_fraction)
+        self.text_sha256 = text_sha256(text)  # lets the originality check find this very text again
         if len(val_text) < 3:
             raise TrainingError("the validation split is too small; use a longer text")
         self.vocab = Vocab.from_text(text)  # whole text, so validation has no unknown characters
@@ -203,7 +205,10 @@ class Trainer:
             "licence": registry.licence if registry else None,
             "sample_prime": self.sample_prime,
             "train_config": c.to_dict(),
+            "text_sha256": self.text_sha256,
         }
+        if c.text:
+            meta["text_path"] = str(Path(c.text).resolve())
         self.model = CharRNN(
             self.vocab.chars,
             cell=c.cell,

@@ -1,0 +1,131 @@
+"""The training text a model was trained on, found again from its ``config.json`` meta, for the
+originality check: a registry corpus prepared on this machine, or the ``--text`` file it names.
+
+The split is the one training made (``split_text``: the first 90% trains, the rest validates), so
+the check sees exactly the characters the model learned from and never the validation text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from charrnn.copycheck import CopyCheckError, CopyIndex
+from charrnn.files import atomic_write_text
+from corpora.prepare import CorpusError, cached_path, prepare, prepare_text_file
+from corpora.registry import CORPORA
+
+VAL_FRACTION_DEFAULT = 0.1
+
+
+def split_text(text: str, val_fraction: float = VAL_FRACTION_DEFAULT) -> tuple[str, str]:
+    """The first (1 - val_fraction) of the text trains, the contiguous rest validates
+    (nanoGPT's split, so figures on tiny shakespeare compare with its published ones)."""
+    cut = int(len(text) * (1 - val_fraction))
+    return text[:cut], text[cut:]
+
+
+def text_sha256(text: str) -> str:
+    """The checksum training records of its clean text (``meta.text_sha256``)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class TrainingText:
+    """A model's training split and where its index is cached (beside the prepared text)."""
+
+    source: str  # "corpus NAME" or the path of a --text file
+    text: str
+    index_stem: Path
+
+    def index(self) -> CopyIndex:
+        return CopyIndex.load_or_build(self.index_stem, self.text)
+
+
+def prepare_command(name: str) -> str:
+    return f"python -m corpora prepare {name}"
+
+
+def training_text(meta: dict, corpus: str | None = None) -> TrainingText:
+    """The training split of the model whose ``config.json`` meta is ``meta`` (``corpus`` overrides
+    the corpus it names). ``CopyCheckError`` says what is missing and the command that fixes it."""
+    train = meta.get("train_config") or {}
+    val_fraction = float(train.get("val_fraction") or VAL_FRACTION_DEFAULT)
+    file = None if corpus else meta.get("text_path") or train.get("text")
+    name = None if file else corpus or train.get("corpus") or meta.get("corpus")
+    if name:
+        full, stem = _corpus_text(name), cached_path(name).with_suffix(".copyindex")
+        source = f"corpus {name}"
+    elif file:
+        full = _file_text(Path(file))
+        stem = cached_path(f"text-{text_sha256(full)[:16]}").with_suffix(".copyindex")
+        source = str(file)
+    else:
+        raise CopyCheckError("this model's config.json names neither a corpus nor a text file it was trained on")
+    expected = meta.get("text_sha256")
+    if expected and expected != text_sha256(full) and not corpus:
+        raise CopyCheckError(
+            f"the {source} on this machine is not the text this model was trained on (its checksum differs)"
+            + (f"; prepare it again: `{prepare_command(name)} --force`" if name else "")
+        )
+    return TrainingText(source, split_text(full, val_fraction)[0], stem)
+
+
+def _corpus_text(name: str) -> str:
+    if name not in CORPORA:
+        raise CopyCheckError(
+            f"this model was trained on {name!r}, a corpus this checkout does not know; "
+            f"pass the text itself with `--text FILE` or one of: {', '.join(CORPORA)}"
+        )
+    path = cached_path(name)
+    if not path.is_file():
+        raise CopyCheckError(f"the {name} corpus is not prepared on this machine: run `{prepare_command(name)}`")
+    return path.read_text(encoding="utf-8")
+
+
+def _file_text(path: Path) -> str:
+    try:
+        return prepare_text_file(path)
+    except CorpusError as e:
+        raise CopyCheckError(f"this model was trained on {path}, which cannot be read here: {e}") from None
+
+
+SKIPPED_NOTE = "PREPARE-SKIPPED.txt"  # left beside the corpora when a build could not prepare them
+
+
+def prepare_for_models(models_dir: Path, mirror: str | None = None) -> list[str]:
+    """Prepare the corpus of every model under ``models_dir`` and build its originality index (the
+    Docker build runs this); returns one line per corpus that could not be prepared."""
+    problems: list[str] = []
+    names = sorted({_corpus_of(config) for config in models_dir.glob("*/config.json")} - {None})
+    for name in names:
+        try:
+            prepare(name, mirror)
+            training_text({"corpus": name}).index()
+            print(f"{name}: prepared and indexed")
+        except (CorpusError, CopyCheckError, OSError) as e:
+            problems.append(f"{name}: {e}")
+    return problems
+
+
+def _corpus_of(config: Path) -> str | None:
+    try:
+        meta = json.loads(config.read_text(encoding="utf-8")).get("meta", {})
+    except (OSError, ValueError, AttributeError):
+        return None
+    name = (meta.get("train_config") or {}).get("corpus") or meta.get("corpus")
+    return name if name in CORPORA else None
+
+
+def write_skipped_note(problems: list[str]) -> Path:
+    """The note the app shows beside the check's message: why the corpora are missing in this build."""
+    path = cached_path("x").parent / SKIPPED_NOTE
+    atomic_write_text(
+        path,
+        "This build could not prepare the corpora of the shipped styles (no network?): "
+        + "; ".join(problems)
+        + ". Run `python -m corpora prepare NAME` where the app runs to turn the check on.\n",
+    )
+    return path
