@@ -16,6 +16,7 @@ import streamlit as st
 
 from charrnn import CharRNN, SamplingSettings, Step, generate
 from charrnn.copycheck import CopyIndex
+from charrnn.metrics import perplexity
 from playground import catalog, grid, html, originality_page
 from playground.catalog import ModelInfo
 from playground.grid import Grid
@@ -98,6 +99,7 @@ def figures_frame(infos: list[ModelInfo]) -> pd.DataFrame:
             "parameters": [i.parameters for i in infos],
             "val nats/char": [None if i.val_loss is None else round(i.val_loss, 4) for i in infos],
             "val bits/char": [None if i.val_bits is None else round(i.val_bits, 4) for i in infos],
+            "val perplexity": [None if i.val_loss is None else round(perplexity(i.val_loss), 2) for i in infos],
             "training": [None if i.train_time_s is None else catalog.format_duration(i.train_time_s) for i in infos],
         }
     )

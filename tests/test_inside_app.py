@@ -166,6 +166,7 @@ def test_an_old_compare_link_opens_the_three_cells_preset(open_tab, three_cells_
     table = at.dataframe[0].value
     assert list(table["cell"]) == ["RNN", "GRU", "LSTM"] and (table["parameters"] > 0).all()
     assert np.allclose(table["val nats/char"], 2.0)
+    assert np.allclose(table["val perplexity"], round(np.exp(2.0), 2))  # e^(nats/char), beside nats and bits
     # The preset's prime, ROMEO:, holds letters these tiny stand-ins never saw: each cell says so.
     assert sum("cannot read the prime" in w.value for w in at.warning) == 3
     at = ok(at.text_input(key="grid_prime").set_value("To").run())
