@@ -8,7 +8,7 @@ from pathlib import Path
 from charrnn.files import atomic_write_text
 from charrnn.history import load_history
 from charrnn.metrics import bits_per_char
-from training.config import load_recipe
+from training.config import TrainConfig, load_recipe
 
 CARD_FILE = "README.md"
 TARGET_MARGIN = 0.05  # every shipped style should beat its best n-gram baseline by this much
@@ -59,16 +59,22 @@ def render_card(config: dict, history: dict) -> str:
         )
     if baseline and val and 1 - val / baseline["nats_per_char"] < TARGET_MARGIN:
         lines.append(f"| note | below the project's target of a {TARGET_MARGIN:.0%} margin over the n-gram baseline |")
+    if meta.get("cold_start"):
+        cold = meta["cold_start"]
+        lines.append(
+            f"| start of a text | {cold['cold']:.4f} nats/char over the 32 characters after a blank line read "
+            f"from the start state, {cold['warm']:.4f} after the 256 before them: cold/warm {cold['ratio']:.3f} |"
+        )
+        lines.append(f"| start state | {'learned' if config.get('start_state') else 'zeros'} |")
     if meta.get("train_time_s") is not None:
         lines.append(f"| training time | {meta['train_time_s'] / 60:.1f} min on {meta.get('hardware', '?')} |")
     lines.append(f"| weights | {meta.get('weights_dtype', 'float32')} safetensors |")
     lines += ["", "Validation: the last 10% of the text, contiguous, scored in one stateful pass.", ""]
     if train:
-        commands = reproduce_commands(train, history.get("stages", []))
+        half = " --float16" if meta.get("weights_dtype") == "float16" else ""
+        commands = reproduce_commands(train, history.get("stages", []), half)
         if baseline:  # finalized: official validation, n-gram baseline, maybe float16
-            source = f"--corpus {train['corpus']}" if train.get("corpus") else f"--text {train.get('text')}"
-            half = " --float16" if meta.get("weights_dtype") == "float16" else ""
-            commands.append(f"python -m training.finalize {shipped_dir(train)} {source}{half}")
+            commands.append(finalize_command(train, half))
         lines += ["## Reproduce", "", "```bash", *commands, "```", ""]
     if meta.get("notes"):
         lines += ["## Notes", "", *(f"- {note}" for note in meta["notes"]), ""]
@@ -106,9 +112,20 @@ def shipped_dir(train: dict) -> str:
     return train.get("out")
 
 
-def reproduce_commands(train: dict, stages: list[dict]) -> list[str]:
+def reproduce_commands(train: dict, stages: list[dict], half: str = "") -> list[str]:
     """The training command, or one per stage when a resume changed an option that shapes the
-    weights: each earlier stage runs with the options it had, then the last resumes."""
+    weights: each earlier stage runs with the options it had, then the last resumes. A model
+    continued from its own weights (``--init-from``; its stage holds the earlier ``train_config``)
+    first replays the run that trained them and its finalize (with ``half``: `` --float16``)."""
+    cut = max((i for i, stage in enumerate(stages) if "train_config" in stage), default=None)
+    if cut is None:
+        return run_commands(train, stages)
+    earlier = stages[cut]["train_config"]
+    before = reproduce_commands(earlier, stages[:cut], half)
+    return [*before, finalize_command(earlier, half, reused=False), *run_commands(train, stages[cut + 1 :])]
+
+
+def run_commands(train: dict, stages: list[dict]) -> list[str]:
     commands = []
     for i, stage in enumerate(stages):
         changed = {k: v for k, v in stage["options"].items() if v != train.get(k) and v is not None}
@@ -117,9 +134,34 @@ def reproduce_commands(train: dict, stages: list[dict]) -> list[str]:
     return [*commands, train_command(train) + " --resume" * bool(stages)]
 
 
+def finalize_command(train: dict, half: str, reused: bool | None = None) -> str:
+    """``training.finalize`` for ``train``'s model; a continued model reuses its own n-gram baseline."""
+    source = f"--corpus {train['corpus']}" if train.get("corpus") else f"--text {train.get('text')}"
+    folder = shipped_dir(train)
+    reuse = train.get("init_from") is not None if reused is None else reused
+    return f"python -m training.finalize {folder} {source}{half}" + (f" --baseline-from {folder}" if reuse else "")
+
+
 def flag(name: str, value: object) -> str:
+    if value is True:  # a switch
+        return f"--{name.replace('_', '-')}"
     shown = f"{value:g}" if isinstance(value, float) else value  # --epochs 6, not 6.0
     return f"--{name.replace('_', '-')} {shown}"
+
+
+def recipe_overrides(train: dict) -> dict:
+    """The options of a recipe run that differ from the recipe (and the defaults): the flags its
+    command needs. Only a continued run (--init-from) spells them out; a plain run is its recipe."""
+    if not train.get("init_from"):
+        return {}
+    try:
+        recipe = load_recipe(train["recipe"])
+    except ValueError:  # a recipe this checkout does not have: name every option
+        recipe = {}
+    base = {**TrainConfig().training_options(), **recipe}
+    first = {"init_from": train["init_from"], "out": train.get("out")}
+    rest = {k: v for k, v in train.items() if k in base and k not in first and v != base[k]}
+    return {**first, **rest}
 
 
 # What a command without a recipe spells out (the rest are defaults or do not shape the weights).
@@ -141,14 +183,19 @@ COMMAND_OPTIONS = [
 ]
 
 
+CONTINUED_OPTIONS = ["start_state", "start_state_only", "start_batch", "max_steps"]
+
+
 def train_command(train: dict, overrides: dict | None = None) -> str:
     """The command that trains with ``train``'s options, ``overrides`` replacing some."""
     overrides = overrides or {}
     if train.get("recipe"):
-        flags = "".join(f" {flag(k, v)}" for k, v in overrides.items())
+        flags = "".join(f" {flag(k, v)}" for k, v in {**recipe_overrides(train), **overrides}.items())
         return f"python -m training.train --recipe {train['recipe']}{flags}"
     options = {**train, **overrides}
     shown = [k for k in COMMAND_OPTIONS if k in options] + [k for k in overrides if k not in COMMAND_OPTIONS]
+    if options.get("init_from"):  # a continued run: what it began from and what it trained
+        shown = ["init_from"] + shown + [k for k in CONTINUED_OPTIONS if options.get(k) and k not in shown]
     source = f"--corpus {options['corpus']}" if options.get("corpus") else f"--text {options.get('text')}"
     flags = " ".join(flag(k, options[k]) for k in shown)
     return f"python -m training.train {source} --out {options.get('out')} {flags}"
