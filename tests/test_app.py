@@ -467,3 +467,19 @@ def test_the_shipped_models_generate(run_app) -> None:
         ok(at.run())
         assert len(current(at).trace) == 100 and len(at.dataframe[0].value) == 100
         assert not at.error, name
+
+
+@pytest.mark.skipif(not (ROOT / "models" / "shakespeare").is_dir(), reason="the flagship is not in models/")
+def test_the_flagship_knows_how_a_text_begins(run_app) -> None:
+    """Read from its learned start state, the flagship takes "ROME" for the start of "ROMEO" (0.3%
+    for "O" from zeros) and scores the opening of a speech, first character included, below 1.9
+    bits/char (2.23 from zeros)."""
+    at = run_app(ROOT / "models", {"style": "shakespeare", "prime": "ROME", "greedy": "1", "len": "1", "seed": "1"})
+    got = current(at)
+    chars = model(ROOT / "models", "shakespeare").vocab.chars
+    assert got.trace.text == "O" and chars[int(got.trace.probs_raw[0].argmax())] == "O"
+    at = open_tab(at, "score")
+    at.text_area(key="score_text").set_value("ROMEO:\nWhat light through yonder window breaks?\n")
+    ok(at.run())
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["bits/char"]) <= 1.9 and metrics["characters scored"] == "48"
