@@ -122,7 +122,7 @@ def reproduce_commands(train: dict, stages: list[dict], half: str = "") -> list[
         return run_commands(train, stages)
     earlier = stages[cut]["train_config"]
     before = reproduce_commands(earlier, stages[:cut], half)
-    return [*before, finalize_command(earlier, half, reused=False), *run_commands(train, stages[cut + 1 :])]
+    return [*before, finalize_command(earlier, half), *run_commands(train, stages[cut + 1 :])]
 
 
 def run_commands(train: dict, stages: list[dict]) -> list[str]:
