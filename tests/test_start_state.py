@@ -177,7 +177,8 @@ def test_a_model_trained_with_a_start_state_starts_better(paragraphs_file: Path,
 def test_a_trained_model_learns_its_start_state_in_place(paragraphs_file: Path, plain_run: Path) -> None:
     model_dir = plain_run / "model"
     plain = CharRNN.from_pretrained(model_dir)
-    steps_before = load_history(model_dir)["summary"]["steps"]
+    earlier = load_history(model_dir)
+    steps_before, last = earlier["summary"]["steps"], earlier["records"][-1]
     config = tiny_config(
         paragraphs_file,
         plain_run,
@@ -201,6 +202,9 @@ def test_a_trained_model_learns_its_start_state_in_place(paragraphs_file: Path, 
     assert stage["until_step"] == steps_before and stage["train_config"]["start_state_only"] is False
     assert stage["changed"]["start_state_only"] == [False, True]
     assert history["summary"]["steps"] == steps_before + 40 and history["records"][-1]["start_loss"] > 0
+    continued = history["records"][-1]  # steps, epochs and characters carry on from the earlier run
+    assert continued["chars_seen"] == last["chars_seen"] + 40 * config.batch_size * config.seq_len
+    assert last["epoch"] < continued["epoch"] < last["epoch"] + 1
     assert tuned.meta["train_config"]["init_from"] == str(model_dir)
     card = render_card(json.loads((model_dir / CONFIG_FILE).read_text()), history)
     assert f"--out {model_dir} --init-from {model_dir} " in card and " --start-state-only " in card

@@ -165,7 +165,8 @@ class Trainer:
         self.run_dir = Path(config.run_dir or Path("runs") / self.out.name)
         self.name = config.name or self.out.name
         self.stop_signal: int | None = None
-        self.step_offset = 0  # steps the --init-from model had taken: its records continue from there
+        # steps, epochs and characters the --init-from model had behind it: its records continue from there
+        self.step_offset, self.epoch_offset, self.chars_offset = 0, 0.0, 0
         self.init_meta: dict | None = None
         self._check_out(force)
         if config.threads:
@@ -323,7 +324,7 @@ class Trainer:
             "world": self.world,
             "history": self.history,
             "pending_losses": self.pending_losses,  # steps since the last record: its average needs them
-            "step_offset": self.step_offset,
+            "offsets": [self.step_offset, self.epoch_offset, self.chars_offset],
         }
         with saving(self.run_dir / STATE_FILE):
             save_state(self.run_dir, tensors, info)
@@ -369,7 +370,7 @@ class Trainer:
             rows = slice(self.rank * self.x.shape[0], (self.rank + 1) * self.x.shape[0])
             hidden = tuple(h[:, rows] for h in hidden) if isinstance(hidden, tuple) else hidden[:, rows]
         self.pending_losses = [float(x) for x in info.get("pending_losses", [])]
-        self.step_offset = int(info.get("step_offset", 0))
+        self.step_offset, self.epoch_offset, self.chars_offset = info.get("offsets", [0, 0.0, 0])
         history = info["history"]
         changed = note_new_stage(history, info["config"], self.config, info["step"])
         if changed and self.rank == 0:
@@ -389,8 +390,8 @@ class Trainer:
             }
         )
         if not self.config.start_state_only:  # else the weights are still those of the earlier best step
-            step += self.step_offset
-            self.model.meta.update(best_step=step, epochs_trained=step / self.steps_per_epoch)
+            epochs = self.epoch_offset + step / self.steps_per_epoch
+            self.model.meta.update(best_step=self.step_offset + step, epochs_trained=epochs)
         with saving(self.out / WEIGHTS_FILE):  # history and card follow in save(), after the state
             self.model.save_pretrained(self.out, dtype=torch.float16 if self.config.save_float16 else None)
 
@@ -452,6 +453,8 @@ class Trainer:
         records = history["records"]
         summary = history.get("summary") or {}
         self.step_offset = int(summary.get("steps") or (records[-1]["step"] if records else 0))
+        if records:
+            self.epoch_offset, self.chars_offset = records[-1]["epoch"], records[-1]["chars_seen"]
         self.start_time -= records[-1]["elapsed_s"] if records else 0.0
         earlier = self.init_meta.get("train_config") or {}
         now = self.config.training_options()
@@ -597,11 +600,10 @@ class Trainer:
 
     def make_record(self, step: int, train_loss, val_loss, text: str | None, lr: float | None = None) -> dict:
         c = self.config
-        step += self.step_offset  # a continued model's records follow its earlier ones
-        return {
-            "step": step,
-            "epoch": step / self.steps_per_epoch,
-            "chars_seen": step * c.batch_size * c.seq_len,
+        return {  # a continued model's records follow its earlier ones
+            "step": self.step_offset + step,
+            "epoch": self.epoch_offset + step / self.steps_per_epoch,
+            "chars_seen": self.chars_offset + step * c.batch_size * c.seq_len,
             "train_loss": train_loss,
             "val_loss": val_loss,
             "lr": lr if lr is not None else c.lr,
