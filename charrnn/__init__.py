@@ -1,6 +1,6 @@
 """charrnn: character-level RNN / GRU / LSTM language models, their sampling and persistence."""
 
-from charrnn.metrics import bits_per_char, loss_report, nats_per_char, perplexity, surprisal_nats
+from charrnn.metrics import bits_per_char, cold_start, loss_report, nats_per_char, perplexity, surprisal_nats
 from charrnn.model import CELLS, CharRNN, CheckpointError
 from charrnn.sampling import SamplingSettings, Step, generate, generate_batch, sample, sample_batch
 from charrnn.vocab import UNKNOWN_POLICIES, UnknownCharactersError, Vocab
@@ -15,6 +15,7 @@ __all__ = [
     "UnknownCharactersError",
     "Vocab",
     "bits_per_char",
+    "cold_start",
     "generate",
     "generate_batch",
     "loss_report",

@@ -258,6 +258,10 @@ class Engine:
                 self._layers.append(_Layer(fused[: self.hidden], fused[self.hidden :], fused, f32(b), None, True))
         self.head_w = f32(p["head.weight"].T)  # (H, V)
         self.head_b = f32(p["head.bias"])
+        # Where every stream begins (and ``reset`` returns to): the model's start state, else zeros.
+        shape = (self.layers, self.hidden)
+        self.start_h = f32(p["start_h"]) if "start_h" in p else np.zeros(shape, DTYPE)  # (L, H)
+        self.start_c = f32(p["start_c"]) if "start_c" in p else np.zeros(shape, DTYPE)  # (L, H), LSTM only
         self._part_weights: dict[tuple[int, int], tuple] = {}  # (lo, hi) -> (table, per-layer weights)
         self._chooser = _ThreadChooser()  # shared by this model's one-stream steppers
 
@@ -473,6 +477,7 @@ class Stepper:
         self._hs = np.zeros((batch, e.layers * h), DTYPE)
         self._h = [self._hs[:, k * h : (k + 1) * h] for k in range(e.layers)]  # (B, H) views
         self._c = [np.zeros((batch, h), DTYPE) for _ in range(e.layers)] if e.cell == "lstm" else []
+        self.reset()
         self._whole = _Part(e, self._hs, self._c, 0, h, batch)
         self._logits = np.empty((batch, e.vocab_size), DTYPE)
         if threads not in ("auto", None) and not (isinstance(threads, int) and threads >= 1):
@@ -490,8 +495,11 @@ class Stepper:
     # ---- state ----
 
     def reset(self) -> None:
-        for a in [self._hs, *self._c]:
-            a.fill(0)
+        """Every stream back to the model's start state (zeros for a model without one)."""
+        for k, h in enumerate(self._h):
+            h[...] = self.engine.start_h[k]  # (B, H) <- (H,)
+        for k, c in enumerate(self._c):
+            c[...] = self.engine.start_c[k]
 
     def get_state(self) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         h = np.stack([a.copy() for a in self._h])

@@ -11,6 +11,9 @@ import torch.nn.functional as F
 from charrnn.model import CharRNN
 
 LN2 = math.log(2)
+COLD_COUNT = 200  # paragraph starts that the cold-start measure reads
+COLD_CONTEXT = 256  # characters before each that the warm reading has
+COLD_SPAN = 32  # characters after each that both readings score
 
 
 def bits_per_char(nats_per_char: float) -> float:
@@ -34,20 +37,22 @@ def loss_report(nats_per_char: float, chars: int, **extra: object) -> dict:
 
 @torch.inference_mode()
 def surprisal_nats(model: CharRNN, ids: list[int] | torch.Tensor, chunk: int = 4096) -> np.ndarray:
-    """-ln p(ids[t] | ids[:t]) for t = 1..N-1, in one stateful pass fed ``chunk`` chars at a
-    time (state carried between chunks, so the result equals a single full-length pass).
-    The first character has no context and gets no score; returns (N-1,) float64."""
+    """-ln p(ids[t] | ids[:t]) for every t = 0..N-1, in one stateful pass fed ``chunk`` chars at a
+    time (state carried between chunks, so the result equals a single full-length pass). The
+    first character is predicted from the model's start state (``CharRNN.start_logits``; for a
+    model without one, from zeros: the head's bias alone). Returns (N,) float64."""
     was_training = model.training
     model.eval()
     ids = torch.as_tensor(ids, dtype=torch.long).view(1, -1)
+    device = model.head.weight.device
     state, out = None, []
-    device = next(model.parameters()).device
-    for start in range(0, ids.shape[1] - 1, chunk):
+    previous = model.start_logits(1)  # (1, 1, V): the prediction of ids[0]
+    for start in range(0, ids.shape[1], chunk):
         x = ids[:, start : start + chunk].to(device)  # (1, T)
-        y = ids[:, start + 1 : start + chunk + 1].to(device)
-        x = x[:, : y.shape[1]]
-        logits, state = model(x, state)  # (1, T, V)
-        out.append(F.cross_entropy(logits[0].float(), y[0], reduction="none").double().cpu().numpy())
+        logits, state = model(x, state)  # (1, T, V): predictions of ids[start+1 .. start+T]
+        predictions = torch.cat([previous, logits[:, :-1]], dim=1)  # (1, T, V): of ids[start .. start+T-1]
+        out.append(F.cross_entropy(predictions[0].float(), x[0], reduction="none").double().cpu().numpy())
+        previous = logits[:, -1:]
     model.train(was_training)
     return np.concatenate(out) if out else np.zeros(0)
 
@@ -55,5 +60,43 @@ def surprisal_nats(model: CharRNN, ids: list[int] | torch.Tensor, chunk: int = 4
 def nats_per_char(model: CharRNN, ids: list[int] | torch.Tensor, chunk: int = 4096) -> float:
     scores = surprisal_nats(model, ids, chunk)
     if len(scores) == 0:
-        raise ValueError("need at least two characters to measure a loss")
+        raise ValueError("need at least one character to measure a loss")
     return float(scores.mean())
+
+
+def paragraph_starts(text: str, context: int = COLD_CONTEXT, span: int = COLD_SPAN) -> list[int]:
+    """Offsets of the first character after each blank line ("\n\n", the character itself not a
+    newline) with ``context`` characters before it and ``span`` after it inside ``text``."""
+    return [
+        i
+        for i in range(max(2, context), len(text) - span + 1)
+        if text[i - 2] == "\n" and text[i - 1] == "\n" and text[i] != "\n"
+    ]
+
+
+@torch.inference_mode()
+def cold_start(
+    model: CharRNN, text: str, count: int = COLD_COUNT, context: int = COLD_CONTEXT, span: int = COLD_SPAN
+) -> dict:
+    """How much worse the model reads the start of a text than the same characters in context.
+
+    At ``count`` paragraph starts spread evenly over ``text``: mean nats/char of the ``span``
+    characters from there, read cold (from the model's own start state, the first character
+    predicted from it) and warm (after the ``context`` characters before them). Characters
+    outside the vocabulary raise. Returns cold, warm (nats/char), their ratio and the count."""
+    starts = paragraph_starts(text, context, span)
+    if not starts:
+        raise ValueError(f"no paragraph start with {context} characters before it and {span} after it")
+    chosen = [starts[round(k * (len(starts) - 1) / max(1, count - 1))] for k in range(min(count, len(starts)))]
+    chosen = sorted(set(chosen))
+    ids = torch.tensor([model.vocab.encode(text[p - context : p + span]).ids for p in chosen])  # (S, C + span)
+    was_training = model.training
+    model.eval()
+    logits, _ = model(ids)  # warm: (S, C + span, V) from the start state
+    warm = F.cross_entropy(logits[:, context - 1 : -1].flatten(0, 1).float(), ids[:, context:].flatten())
+    cold_ids = ids[:, context:]  # (S, span)
+    cold_logits, _ = model(cold_ids[:, :-1])  # (S, span - 1, V)
+    predictions = torch.cat([model.start_logits(len(chosen)), cold_logits], dim=1)  # (S, span, V)
+    cold = F.cross_entropy(predictions.flatten(0, 1).float(), cold_ids.flatten())
+    model.train(was_training)
+    return {"cold": cold.item(), "warm": warm.item(), "ratio": cold.item() / warm.item(), "starts": len(chosen)}

@@ -44,9 +44,12 @@ class CharRNN(
     ``cell`` is ``rnn`` (h_t = tanh(W_hh h_{t-1} + W_xh x_t + b)), ``gru`` or ``lstm``.
     ``dropout`` acts between stacked layers and before the output head; ``embedding_dropout``
     on the character embeddings; ``weight_drop`` on the recurrent weights W_hh (DropConnect, as in
-    Merity et al.'s AWD-LSTM), during training only. ``meta`` carries what describes the model
-    but does not shape it (corpus, training recipe, results) so that ``config.json`` is
-    self-describing.
+    Merity et al.'s AWD-LSTM), during training only. ``start_state=True`` gives the model a learned
+    start state (``start_h``, and ``start_c`` for an LSTM, each (layers, hidden)): every forward
+    without a state, and every sampler, scorer and probe of the library, begins from it instead of
+    zeros, and the first character of a text is predicted from it (``start_logits``). ``meta``
+    carries what describes the model but does not shape it (corpus, training recipe, results) so
+    that ``config.json`` is self-describing.
     """
 
     def __init__(
@@ -59,6 +62,7 @@ class CharRNN(
         dropout: float = 0.0,
         embedding_dropout: float = 0.0,
         weight_drop: float = 0.0,
+        start_state: bool = False,
         meta: dict | None = None,
     ):
         super().__init__()
@@ -83,10 +87,30 @@ class CharRNN(
         )
         self.out_drop = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, len(self.vocab))
+        self.start_h: nn.Parameter | None = None
+        self.start_c: nn.Parameter | None = None
+        if start_state:
+            self.add_start_state()
+
+    @property
+    def has_start_state(self) -> bool:
+        return self.start_h is not None
+
+    def add_start_state(self) -> None:
+        """Give the model a learned start state, initialised to zeros (so it computes exactly what
+        it did before until the start state is trained). No-op if it has one."""
+        if self.has_start_state:
+            return
+        device = self.head.weight.device
+        self.start_h = nn.Parameter(torch.zeros(self.layers, self.hidden, device=device))  # (L, H)
+        if self.cell == "lstm":
+            self.start_c = nn.Parameter(torch.zeros(self.layers, self.hidden, device=device))  # (L, H)
 
     def forward(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """ids (B, T) int64 -> logits (B, T, V) and the state after the last character."""
         x = self.embed_drop(self.embed(ids))  # (B, T, E)
+        if state is None and self.has_start_state:
+            state = self.initial_state(ids.shape[0])
         h, state = self._recur(x, state)  # (B, T, H)
         return self.head(self.out_drop(h)), state  # (B, T, V)
 
@@ -103,8 +127,24 @@ class CharRNN(
         return functional_call(self.rnn, weights, (x, state))
 
     def initial_state(self, batch: int = 1) -> State:
-        zeros = torch.zeros(self.layers, batch, self.hidden, device=self.head.weight.device)
-        return (zeros, zeros.clone()) if self.cell == "lstm" else zeros
+        """The state a text begins from, (layers, batch, H) (a pair for an LSTM): the learned start
+        state repeated over the batch (gradients reach it), else zeros."""
+        if self.start_h is None:
+            zeros = torch.zeros(self.layers, batch, self.hidden, device=self.head.weight.device)
+            return (zeros, zeros.clone()) if self.cell == "lstm" else zeros
+
+        def repeat(s: torch.Tensor) -> torch.Tensor:  # (L, H) -> (L, B, H); cuDNN wants contiguous
+            return s.unsqueeze(1).expand(-1, batch, -1).contiguous()
+
+        h = repeat(self.start_h)
+        return (h, repeat(self.start_c)) if self.start_c is not None else h
+
+    def start_logits(self, batch: int = 1) -> torch.Tensor:
+        """(B, 1, V): the prediction of a text's first character, from the start state's top-layer
+        h (zeros for a model without a start state: then it is the head's bias alone)."""
+        state = self.initial_state(batch)
+        h = state[0] if isinstance(state, tuple) else state  # (L, B, H)
+        return self.head(self.out_drop(h[-1])).unsqueeze(1)
 
     @property
     def num_parameters(self) -> int:
@@ -122,6 +162,7 @@ class CharRNN(
             "dropout": self.dropout_p,
             "embedding_dropout": self.embedding_dropout_p,
             "weight_drop": self.weight_drop_p,
+            "start_state": self.has_start_state,  # whether the weights hold start_h (and start_c)
             "parameters": self.num_parameters,
             "meta": self.meta,
         }

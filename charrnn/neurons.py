@@ -24,19 +24,23 @@ QUOTES = ('"', "“", "”")
 
 @torch.inference_mode()
 def activations(model: CharRNN, ids: list[int] | np.ndarray, state: str = "h") -> np.ndarray:
-    """(layers, T, H) float32: h_t (or an LSTM's c_t) of every layer after reading ids[t], from a
-    zero state. The top layer's h is exactly what ``model.forward`` feeds its head."""
+    """(layers, T, H) float32: h_t (or an LSTM's c_t) of every layer after reading ids[t], from the
+    model's start state (zeros for a model without one). The top layer's h is exactly what
+    ``model.forward`` feeds its head."""
     if state not in STATES:
         raise ValueError(f"state must be one of {STATES}, not {state!r}")
     if state == "c" and model.cell != "lstm":
         raise ValueError(f"only an LSTM has a cell state; this model is a {model.cell.upper()}")
     device = model.head.weight.device
     x = model.embed(torch.as_tensor(np.asarray(ids), dtype=torch.long, device=device)[None])  # (1, T, E)
+    start = model.initial_state(1)  # (L, 1, H), a pair for an LSTM
+    h0, c0 = start if isinstance(start, tuple) else (start, None)
     out = []
     for layer in range(model.layers):
         single = _one_layer(model, layer)
-        h, _ = single(x)  # (1, T, H)
-        out.append(_cell_states(single, x[0], h[0]) if state == "c" else h[0])
+        begin = (h0[layer : layer + 1], c0[layer : layer + 1]) if c0 is not None else h0[layer : layer + 1]
+        h, _ = single(x, begin)  # (1, T, H)
+        out.append(_cell_states(single, x[0], h[0], begin) if state == "c" else h[0])
         x = h  # the next layer reads this one's h (dropout between layers is off in eval)
     return torch.stack(out).float().cpu().numpy()  # (L, T, H)
 
@@ -53,15 +57,18 @@ def _one_layer(model: CharRNN, layer: int) -> nn.RNNBase:
     return single.to(dtype=rnn.weight_hh_l0.dtype).eval()
 
 
-def _cell_states(lstm: nn.LSTM, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    """(T, H) cell states of a one-layer LSTM, rebuilt from its inputs x (T, E) and outputs h (T, H):
-    every gate at once (h_{t-1} is known for all t), then c_t = f_t c_{t-1} + i_t g_t."""
-    h_prev = torch.cat([torch.zeros_like(h[:1]), h[:-1]])  # (T, H)
+def _cell_states(
+    lstm: nn.LSTM, x: torch.Tensor, h: torch.Tensor, begin: tuple[torch.Tensor, torch.Tensor]
+) -> torch.Tensor:
+    """(T, H) cell states of a one-layer LSTM, rebuilt from its inputs x (T, E), outputs h (T, H)
+    and the state (h_0, c_0) it began from, each (1, 1, H): every gate at once (h_{t-1} is known
+    for all t), then c_t = f_t c_{t-1} + i_t g_t."""
+    h_prev = torch.cat([begin[0][0], h[:-1]])  # (T, H)
     gates = x @ lstm.weight_ih_l0.T + lstm.bias_ih_l0 + h_prev @ lstm.weight_hh_l0.T + lstm.bias_hh_l0  # (T, 4H)
     i, f, g, _ = gates.chunk(4, dim=1)  # PyTorch's gate order: input, forget, cell, output
     i, f, g = torch.sigmoid(i).numpy(), torch.sigmoid(f).numpy(), torch.tanh(g).numpy()
     c = np.empty_like(g)  # (T, H)
-    previous = np.zeros(g.shape[1], dtype=g.dtype)
+    previous = begin[1][0, 0].numpy().astype(g.dtype)  # (H,) c_0
     for t in range(len(g)):
         previous = c[t] = f[t] * previous + i[t] * g[t]
     return torch.from_numpy(c)

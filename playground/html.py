@@ -105,7 +105,7 @@ def probability_html(
 
 
 def surprise_html(chars: Sequence[str], bits: np.ndarray) -> str:
-    """A scored text coloured by surprise (bits); the unscored first character in grey."""
+    """A scored text coloured by surprise (bits); an unscored (NaN) character in grey."""
     colours = [surprise_colour(b) for b in bits]
     titles = [
         f"#{i}  {visible(c)}  " + ("no context yet" if not np.isfinite(b) else f"{b:.2f} bits")

@@ -20,7 +20,9 @@ def render(info: ModelInfo, model: CharRNN) -> None:
     ss = st.session_state
     st.markdown(
         "Paste any text: the model reads it character by character and says how surprised it is by each "
-        "one, in bits (−log₂ p). Low is expected, high is a surprise."
+        "one, in bits (−log₂ p). Low is expected, high is a surprise. Every character counts, the first "
+        "one too: the model predicts it from its learned start state (a model trained without one starts "
+        "from zeros, where the first character is little more than a guess)."
     )
     st.text_area(
         "Text to score", key="score_text", height=160, placeholder="To be, or not to be, that is the question…"
@@ -68,7 +70,7 @@ def render(info: ModelInfo, model: CharRNN) -> None:
         f"{result.bits_per_char:.3f}",
         delta=delta,
         delta_color="inverse",
-        help="Mean surprise per scored character (the first one has no context and is not scored).",
+        help="Mean surprise per character, the first one included (predicted from the model's start state).",
     )
     m2.metric("nats/char", f"{result.nats_per_char:.3f}")
     m3.metric("total", f"{result.total_bits:,.0f} bits")

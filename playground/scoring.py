@@ -19,8 +19,9 @@ GUESSES = 3
 
 @dataclass(frozen=True)
 class Score:
-    """Per-character surprise of a text. Arrays are (N,); the first character has no context, so
-    its entries are NaN (bits, prob) and 0 (rank), as in ``charrnn.metrics.surprisal_nats``."""
+    """Per-character surprise of a text. Arrays are (N,): every character is scored, the first
+    one predicted from the model's start state (zeros for a model without one), as in
+    ``charrnn.metrics.surprisal_nats``."""
 
     chars: tuple[str, ...]  # the text as scored: unknown-character policy applied
     bits: np.ndarray
@@ -33,7 +34,7 @@ class Score:
 
     @property
     def scored(self) -> int:
-        return max(0, len(self.chars) - 1)
+        return len(self.chars)
 
     @property
     def total_bits(self) -> float:
@@ -58,8 +59,8 @@ def score_text(model: CharRNN, text: str, policy: str, replacement: str | None =
         text[:SCORE_MAX], policy, replacement if replacement is not None else vocab.default_replacement()
     )
     ids = encoded.ids
-    if len(ids) < 2:
-        raise ValueError("Give at least two characters the model can read: the first one only sets the context.")
+    if not ids:
+        raise ValueError("Give at least one character the model can read.")
     n = len(ids)
     bits = np.full(n, np.nan)
     prob = np.full(n, np.nan)
@@ -67,15 +68,16 @@ def score_text(model: CharRNN, text: str, policy: str, replacement: str | None =
     guesses = np.zeros((n, GUESSES), dtype=np.int64)
     guess_probs = np.zeros((n, GUESSES))
     tensor = torch.tensor(ids, dtype=torch.long)
-    state = None
-    for start in range(0, n - 1, CHUNK):
-        x = tensor[start : min(start + CHUNK, n - 1)].view(1, -1)
-        y = tensor[start + 1 : start + 1 + x.shape[1]]
-        logits, state = model(x, state)
-        logp = F.log_softmax(logits[0].double(), dim=-1).numpy()  # (T, V)
+    state, previous = None, model.start_logits(1)  # (1, 1, V): the first character's prediction
+    for start in range(0, n, CHUNK):
+        y = tensor[start : start + CHUNK]  # (T,): the characters scored in this chunk
+        logits, state = model(y.view(1, -1), state)  # (1, T, V): predictions of the T after them
+        predictions = torch.cat([previous, logits[:, :-1]], dim=1)  # (1, T, V): predictions of y
+        previous = logits[:, -1:]
+        logp = F.log_softmax(predictions[0].double(), dim=-1).numpy()  # (T, V)
         rows = np.arange(len(y))
         target = logp[rows, y.numpy()]
-        at = slice(start + 1, start + 1 + len(y))
+        at = slice(start, start + len(y))
         bits[at] = -target / math.log(2)
         prob[at] = np.exp(target)
         rank[at] = (logp > target[:, None]).sum(axis=1) + 1
@@ -83,12 +85,9 @@ def score_text(model: CharRNN, text: str, policy: str, replacement: str | None =
         guesses[at] = top
         guess_probs[at] = np.exp(np.take_along_axis(logp, top, axis=1))
     chars = vocab.chars
-    expected = (
-        "",
-        *(
-            "  ".join(f"{visible(chars[g])} {percent(p)}" for g, p in zip(guesses[i], guess_probs[i], strict=True))
-            for i in range(1, n)
-        ),
+    expected = tuple(
+        "  ".join(f"{visible(chars[g])} {percent(p)}" for g, p in zip(guesses[i], guess_probs[i], strict=True))
+        for i in range(n)
     )
     return Score(
         tuple(vocab.decode(ids)), bits, prob, rank, expected, encoded.unknown, encoded.unknown_count, truncated

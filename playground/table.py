@@ -101,7 +101,7 @@ def distribution_frame(
 def score_table(
     chars: Sequence[str], bits: np.ndarray, prob: np.ndarray, rank: np.ndarray, expected: Sequence[str]
 ) -> pd.DataFrame:
-    """Per-character surprise of a scored text (the first character has no context: NaN)."""
+    """Per-character surprise of a scored text (every character, the first one included)."""
     return pd.DataFrame(
         {
             "pos": np.arange(len(chars)),

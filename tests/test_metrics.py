@@ -56,18 +56,28 @@ def test_uniform_model_scores_ln_v(vocab_size):
     assert bits_per_char(nats_per_char(model, ids)) == pytest.approx(math.log2(vocab_size), rel=1e-6)
 
 
+@pytest.mark.parametrize("start_state", [False, True])
 @pytest.mark.parametrize("cell", CELLS)
-def test_surprisal_matches_one_forward_pass(cell):
+def test_surprisal_matches_one_forward_pass(cell, start_state):
     model = make_model(cell)
+    if start_state:
+        model.add_start_state()
+        with torch.no_grad():
+            model.start_h.normal_()
     ids = model.vocab.encode(TEXT).ids
     scores = surprisal_nats(model, ids)
-    assert scores.dtype == np.float64 and scores.shape == (len(ids) - 1,)
+    assert scores.dtype == np.float64 and scores.shape == (len(ids),)  # every character, the first too
     with torch.no_grad():
         logits, _ = model(torch.tensor([ids[:-1]]))
-    log_probs = F.log_softmax(logits[0].double(), dim=-1)
-    expected = -log_probs[torch.arange(len(ids) - 1), torch.tensor(ids[1:])].numpy()
+        first = model.start_logits(1)  # (1, 1, V): from the start state (zeros: the head's bias)
+    log_probs = F.log_softmax(torch.cat([first, logits], dim=1)[0].double(), dim=-1)
+    expected = -log_probs[torch.arange(len(ids)), torch.tensor(ids)].numpy()
+    # float32 through the same module, chunked vs whole: equal up to float32 rounding
     np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-5)
     assert nats_per_char(model, ids) == pytest.approx(float(expected.mean()), rel=1e-5)
+    if not start_state:
+        bias = F.log_softmax(model.head.bias.detach().double(), dim=-1)[ids[0]].item()
+        assert scores[0] == pytest.approx(-bias, rel=1e-6)  # a model without a start state: from zeros
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -77,7 +87,7 @@ def test_chunked_equals_unchunked(cell, chunk):
     ids = model.vocab.encode(TEXT).ids
     whole = surprisal_nats(model, ids, chunk=10_000)
     chunked = surprisal_nats(model, ids, chunk=chunk)
-    assert chunked.shape == whole.shape == (len(ids) - 1,)
+    assert chunked.shape == whole.shape == (len(ids),)
     np.testing.assert_allclose(chunked, whole, rtol=1e-5, atol=1e-5)
 
 
@@ -87,7 +97,7 @@ def test_chunks_without_state_would_differ():
     model = make_model("lstm")
     ids = model.vocab.encode(TEXT).ids
     whole = surprisal_nats(model, ids)
-    fresh = np.concatenate([surprisal_nats(model, ids[s : s + 51]) for s in range(0, len(ids) - 1, 50)])
+    fresh = np.concatenate([surprisal_nats(model, ids[s : s + 50]) for s in range(0, len(ids), 50)])
     assert fresh.shape == whole.shape
     assert not np.allclose(fresh, whole, atol=1e-3)
 
@@ -103,11 +113,11 @@ def test_accepts_a_tensor_and_switches_to_eval():
 
 def test_too_short_texts():
     model = make_model()
-    assert surprisal_nats(model, [0]).shape == (0,)
+    assert surprisal_nats(model, [0]).shape == (1,)  # the first character is predicted too
     assert surprisal_nats(model, []).shape == (0,)
-    assert surprisal_nats(model, [0, 1]).shape == (1,)
-    with pytest.raises(ValueError, match="two characters"):
-        nats_per_char(model, [3])
+    assert surprisal_nats(model, [0, 1]).shape == (2,)
+    with pytest.raises(ValueError, match="at least one character"):
+        nats_per_char(model, [])
 
 
 def test_a_trained_model_beats_uniform(tiny_model):

@@ -68,15 +68,22 @@ def test_ranking_finds_a_planted_unit_in_either_sign_and_skips_constant_features
     assert rank_neurons(acts[:, :8], text_features(text[:8]))["inside parentheses"] == []  # no '(' there
 
 
+@pytest.mark.parametrize("start_state", [False, True])
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-def test_activations_per_layer_match_the_model(cell: str) -> None:
+def test_activations_per_layer_match_the_model(cell: str, start_state: bool) -> None:
     torch.manual_seed(0)
-    model = CharRNN(sorted(set(TINY_TEXT)), cell=cell, layers=2, hidden=12, embedding=6).eval()
+    model = CharRNN(sorted(set(TINY_TEXT)), cell=cell, layers=2, hidden=12, embedding=6, start_state=start_state)
+    model.eval()
+    if start_state:  # the view begins where the model does: from its start state
+        with torch.no_grad():
+            for p in (model.start_h, model.start_c):
+                if p is not None:
+                    p.normal_(0, 0.5)
     ids = model.vocab.encode(TINY_TEXT[:90]).ids
     acts = activations(model, ids)  # (L, T, H)
     assert acts.shape == (2, 90, 12)
     with torch.inference_mode():
-        top, state = model.rnn(model.embed(torch.tensor(ids)[None]))
+        top, state = model.rnn(model.embed(torch.tensor(ids)[None]), model.initial_state(1))
     # activations() runs the NumPy engine, the expectation PyTorch's cells: across paths
     np.testing.assert_allclose(acts[-1], top[0].numpy(), **FLOAT32)  # the top layer is what the head reads
     h_last = state[0] if cell == "lstm" else state  # (L, 1, H): every layer's last h

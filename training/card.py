@@ -7,8 +7,8 @@ from pathlib import Path
 
 from charrnn.files import atomic_write_text
 from charrnn.history import load_history
-from charrnn.metrics import bits_per_char
-from training.config import load_recipe
+from charrnn.metrics import bits_per_char, perplexity
+from training.config import TrainConfig, load_recipe
 
 CARD_FILE = "README.md"
 TARGET_MARGIN = 0.05  # every shipped style should beat its best n-gram baseline by this much
@@ -18,8 +18,7 @@ def render_card(config: dict, history: dict) -> str:
     meta = config.get("meta", {})
     train = meta.get("train_config", {})
     name = meta.get("name", "char-rnn model")
-    val = meta.get("val_loss")
-    baseline = meta.get("ngram_baseline")  # {"order": n, "nats_per_char": x} when measured
+    baseline = meta.get("ngram_baseline")  # finalized when measured
     samples = [r for r in history.get("records", []) if r.get("sample")]
     lines = [
         "---",
@@ -44,38 +43,25 @@ def render_card(config: dict, history: dict) -> str:
         f"| parameters | {config.get('parameters', 0):,} |",
         f"| vocabulary | {len(config['vocab'])} characters |",
     ]
-    if val is not None:
-        lines.append(f"| validation loss | {val:.4f} nats/char, {bits_per_char(val):.4f} bits/char |")
-    if baseline:
-        margin = 1 - val / baseline["nats_per_char"] if val else None
-        lines.append(
-            f"| n-gram baseline | {baseline['nats_per_char']:.4f} nats/char (interpolated Kneser-Ney, order "
-            f"{baseline['order']})"
-            + (
-                f"; this model is {abs(margin):.1%} {'lower' if margin >= 0 else 'higher'} |"
-                if margin is not None
-                else " |"
-            )
-        )
-    if baseline and val and 1 - val / baseline["nats_per_char"] < TARGET_MARGIN:
-        lines.append(f"| note | below the project's target of a {TARGET_MARGIN:.0%} margin over the n-gram baseline |")
-    if meta.get("train_time_s") is not None:
-        lines.append(f"| training time | {meta['train_time_s'] / 60:.1f} min on {meta.get('hardware', '?')} |")
-    lines.append(f"| weights | {meta.get('weights_dtype', 'float32')} safetensors |")
+    lines += result_rows(config, meta)
     lines += copy_rows(meta.get("copy_stats"))
-    lines += ["", "Validation: the last 10% of the text, contiguous, scored in one stateful pass.", ""]
+    lines += [
+        "",
+        "Validation: the last 10% of the text, contiguous, scored in one stateful pass; every character"
+        " counts, the first one predicted from the start state.",
+        "",
+    ]
     lines += copy_note(meta.get("copy_stats"), name)
     if train:
+        half = " --float16" if meta.get("weights_dtype") == "float16" else ""
         # a run of another trainer (training.minrnn) names its own command
         commands = (
             [meta["train_command"]]
             if meta.get("train_command")
-            else reproduce_commands(train, history.get("stages", []))
+            else reproduce_commands(train, history.get("stages", []), half)
         )
         if baseline:  # finalized: official validation, n-gram baseline, maybe float16
-            source = f"--corpus {train['corpus']}" if train.get("corpus") else f"--text {train.get('text')}"
-            half = " --float16" if meta.get("weights_dtype") == "float16" else ""
-            commands.append(f"python -m training.finalize {shipped_dir(train)} {source}{half}")
+            commands.append(finalize_command(train, half))
         lines += ["## Reproduce", "", "```bash", *commands, "```", ""]
     if meta.get("notes"):
         lines += ["## Notes", "", *(f"- {note}" for note in meta["notes"]), ""]
@@ -126,6 +112,41 @@ def copy_note(stats: dict | None, name: str) -> list[str]:
     ]
 
 
+def result_rows(config: dict, meta: dict) -> list[str]:
+    """The card's table rows after the architecture: validation, baseline, start of a text, time, weights."""
+    val = meta.get("val_loss")
+    baseline = meta.get("ngram_baseline")  # {"order": n, "nats_per_char": x} when measured
+    lines: list[str] = []
+    if val is not None:
+        shown = f"{val:.4f} nats/char, {bits_per_char(val):.4f} bits/char, perplexity {perplexity(val):.2f}"
+        lines.append(f"| validation loss | {shown} |")
+    if baseline:
+        margin = 1 - val / baseline["nats_per_char"] if val else None
+        lines.append(
+            f"| n-gram baseline | {baseline['nats_per_char']:.4f} nats/char, perplexity "
+            f"{perplexity(baseline['nats_per_char']):.2f} (interpolated Kneser-Ney, order "
+            f"{baseline['order']})"
+            + (
+                f"; this model is {abs(margin):.1%} {'lower' if margin >= 0 else 'higher'} |"
+                if margin is not None
+                else " |"
+            )
+        )
+    if baseline and val and 1 - val / baseline["nats_per_char"] < TARGET_MARGIN:
+        lines.append(f"| note | below the project's target of a {TARGET_MARGIN:.0%} margin over the n-gram baseline |")
+    if meta.get("cold_start"):
+        cold = meta["cold_start"]
+        lines.append(
+            f"| start of a text | {cold['cold']:.4f} nats/char over the 32 characters after a blank line read "
+            f"from the start state, {cold['warm']:.4f} after the 256 before them: cold/warm {cold['ratio']:.3f} |"
+        )
+        lines.append(f"| start state | {'learned' if config.get('start_state') else 'zeros'} |")
+    if meta.get("train_time_s") is not None:
+        lines.append(f"| training time | {meta['train_time_s'] / 60:.1f} min on {meta.get('hardware', '?')} |")
+    lines.append(f"| weights | {meta.get('weights_dtype', 'float32')} safetensors |")
+    return lines
+
+
 def shipped_dir(train: dict) -> str:
     """Where the reproduce command writes the model: the recipe's folder (a run may have been
     written elsewhere with ``--out`` and moved into place), else the run's own ``--out``."""
@@ -137,9 +158,20 @@ def shipped_dir(train: dict) -> str:
     return train.get("out")
 
 
-def reproduce_commands(train: dict, stages: list[dict]) -> list[str]:
+def reproduce_commands(train: dict, stages: list[dict], half: str = "") -> list[str]:
     """The training command, or one per stage when a resume changed an option that shapes the
-    weights: each earlier stage runs with the options it had, then the last resumes."""
+    weights: each earlier stage runs with the options it had, then the last resumes. A model
+    continued from its own weights (``--init-from``; its stage holds the earlier ``train_config``)
+    first replays the run that trained them and its finalize (with ``half``: `` --float16``)."""
+    cut = max((i for i, stage in enumerate(stages) if "train_config" in stage), default=None)
+    if cut is None:
+        return run_commands(train, stages)
+    earlier = stages[cut]["train_config"]
+    before = reproduce_commands(earlier, stages[:cut], half)
+    return [*before, finalize_command(earlier, half), *run_commands(train, stages[cut + 1 :])]
+
+
+def run_commands(train: dict, stages: list[dict]) -> list[str]:
     commands = []
     for i, stage in enumerate(stages):
         changed = {k: v for k, v in stage["options"].items() if v != train.get(k) and v is not None}
@@ -148,9 +180,34 @@ def reproduce_commands(train: dict, stages: list[dict]) -> list[str]:
     return [*commands, train_command(train) + " --resume" * bool(stages)]
 
 
+def finalize_command(train: dict, half: str, reused: bool | None = None) -> str:
+    """``training.finalize`` for ``train``'s model; a continued model reuses its own n-gram baseline."""
+    source = f"--corpus {train['corpus']}" if train.get("corpus") else f"--text {train.get('text')}"
+    folder = shipped_dir(train)
+    reuse = train.get("init_from") is not None if reused is None else reused
+    return f"python -m training.finalize {folder} {source}{half}" + (f" --baseline-from {folder}" if reuse else "")
+
+
 def flag(name: str, value: object) -> str:
+    if value is True:  # a switch
+        return f"--{name.replace('_', '-')}"
     shown = f"{value:g}" if isinstance(value, float) else value  # --epochs 6, not 6.0
     return f"--{name.replace('_', '-')} {shown}"
+
+
+def recipe_overrides(train: dict) -> dict:
+    """The options of a recipe run that differ from the recipe (and the defaults): the flags its
+    command needs. Only a continued run (--init-from) spells them out; a plain run is its recipe."""
+    if not train.get("init_from"):
+        return {}
+    try:
+        recipe = load_recipe(train["recipe"])
+    except ValueError:  # a recipe this checkout does not have: name every option
+        recipe = {}
+    base = {**TrainConfig().training_options(), **recipe}
+    first = {"init_from": train["init_from"], "out": train.get("out")}
+    rest = {k: v for k, v in train.items() if k in base and k not in first and v != base[k]}
+    return {**first, **rest}
 
 
 # What a command without a recipe spells out (the rest are defaults or do not shape the weights).
@@ -172,14 +229,19 @@ COMMAND_OPTIONS = [
 ]
 
 
+CONTINUED_OPTIONS = ["start_state", "start_state_only", "start_batch", "max_steps"]
+
+
 def train_command(train: dict, overrides: dict | None = None) -> str:
     """The command that trains with ``train``'s options, ``overrides`` replacing some."""
     overrides = overrides or {}
     if train.get("recipe"):
-        flags = "".join(f" {flag(k, v)}" for k, v in overrides.items())
+        flags = "".join(f" {flag(k, v)}" for k, v in {**recipe_overrides(train), **overrides}.items())
         return f"python -m training.train --recipe {train['recipe']}{flags}"
     options = {**train, **overrides}
     shown = [k for k in COMMAND_OPTIONS if k in options] + [k for k in overrides if k not in COMMAND_OPTIONS]
+    if options.get("init_from"):  # a continued run: what it began from and what it trained
+        shown = ["init_from"] + shown + [k for k in CONTINUED_OPTIONS if options.get(k) and k not in shown]
     source = f"--corpus {options['corpus']}" if options.get("corpus") else f"--text {options.get('text')}"
     flags = " ".join(flag(k, options[k]) for k in shown)
     return f"python -m training.train {source} --out {options.get('out')} {flags}"

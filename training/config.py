@@ -30,6 +30,11 @@ class TrainConfig:
     dropout: float = 0.25  # between layers and before the head
     embedding_dropout: float = 0.0
     weight_drop: float = 0.0  # DropConnect on the recurrent weights
+    start_state: bool = False  # a learned start state (h0, c0 per layer) that texts begin from
+    # begin from a model directory's weights (a shipped models/NAME); the architecture is its own
+    init_from: str | None = None
+    start_state_only: bool = False  # train only the start state, every weight frozen
+    start_batch: int = 32  # segments per step that begin at paragraph starts, for the start state
     # optimisation
     seq_len: int = 128
     batch_size: int = 64
@@ -103,6 +108,18 @@ HELP = {
     "dropout": "dropout between layers and before the output head",
     "embedding_dropout": "dropout on the character embeddings",
     "weight_drop": "DropConnect on the recurrent weights W_hh, one mask per batch (AWD-LSTM)",
+    "start_state": "learn a start state (h0, and c0 for an LSTM, per layer) that every text begins from "
+    "instead of zeros: each step also reads --start-batch segments that begin at paragraph starts "
+    "of the training split from it, and their loss trains the start state only (the weights learn "
+    "from the carried streams as without it)",
+    "init_from": "begin from the weights of this model directory (say the shipped models/NAME; float16 "
+    "is read as float32) instead of random ones; its architecture and vocabulary must match the "
+    "text's. With --out the same directory the model is continued in place: its history.json "
+    "gains a new stage, its card a command, and its meta (results, n-gram baseline, notes) is kept",
+    "start_state_only": "train the start state alone (implies --start-state), every weight frozen, on "
+    "segments of --seq-len characters that begin at paragraph starts, at a constant --lr for "
+    "--max-steps steps (schedule, EMA, dropout and weight decay play no part); use with --init-from",
+    "start_batch": "segments per step, each beginning at a paragraph start, that train the start state",
     "seq_len": "characters of truncated backpropagation through time",
     "batch_size": "parallel streams of text (the hidden state is carried across batches)",
     "lr": "peak learning rate (AdamW)",

@@ -2,9 +2,14 @@
 
     python -m training.evaluate models/shakespeare --corpus shakespeare --split val
     python -m training.evaluate models/shakespeare --text my.txt
+    python -m training.evaluate models/shakespeare --corpus shakespeare --split val --cold-start
 
-Prints a summary, then as its last line JSON with nats_per_char, bits_per_char, perplexity,
-chars and unknown_chars (characters outside the vocabulary; dropped before scoring).
+Every character is scored, the first one predicted from the model's start state (from zeros for
+a model without one). Prints a summary, then as its last line JSON with nats_per_char,
+bits_per_char, perplexity, chars and unknown_chars (characters outside the vocabulary; dropped
+before scoring). ``--cold-start`` instead reads 200 paragraph starts (the first character after
+a blank line) and reports cold and warm nats/char over the 32 characters from each: cold from
+the model's own start state, warm after the 256 characters before them; and cold / warm.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import time
 
 import torch
 
-from charrnn import CharRNN, CheckpointError, loss_report, nats_per_char
+from charrnn import CharRNN, CheckpointError, cold_start, loss_report, nats_per_char
 from corpora import CorpusError
 from training.data import load_text, split_text
 
@@ -28,14 +33,24 @@ def select_split(text: str, split: str, val_fraction: float) -> str:
 
 def evaluate(model: CharRNN, text: str) -> dict:
     encoded = model.vocab.encode(text, policy="skip")
-    if len(encoded.ids) < 2:
-        raise ValueError("the text has fewer than two known characters; nothing to score")
+    if not encoded.ids:
+        raise ValueError("the text has no known characters; nothing to score")
     start = time.time()
     nats = nats_per_char(model, encoded.ids)
-    # The first character has no context, so chars counts the scored characters.
     return loss_report(
-        nats, len(encoded.ids) - 1, unknown_chars=encoded.unknown_count, seconds=round(time.time() - start, 2)
+        nats, len(encoded.ids), unknown_chars=encoded.unknown_count, seconds=round(time.time() - start, 2)
     )
+
+
+def known_text(model: CharRNN, text: str) -> str:
+    """``text`` without the characters outside the model's vocabulary (``evaluate`` skips them too)."""
+    return model.vocab.decode(model.vocab.encode(text, policy="skip").ids)
+
+
+def evaluate_cold_start(model: CharRNN, text: str) -> dict:
+    """Cold and warm nats/char at paragraph starts (``charrnn.cold_start``) of the known text."""
+    start = time.time()
+    return {**cold_start(model, known_text(model, text)), "seconds": round(time.time() - start, 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--val-fraction", type=float, default=0.1, help="as in training")
     parser.add_argument("--mirror", help="corpus mirror folder (else $CHARRNN_CORPORA_MIRROR)")
     parser.add_argument("--threads", type=int, help="torch CPU threads")
+    parser.add_argument(
+        "--cold-start",
+        action="store_true",
+        help="report cold (from the start state) and warm (after 256 chars) nats/char over the 32 chars "
+        "after 200 blank lines, and their ratio",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -58,11 +79,18 @@ def main(argv: list[str] | None = None) -> int:
         name, text = load_text(args.corpus, args.text, args.mirror)
         if args.corpus:
             text = select_split(text, args.split, args.val_fraction)
-        report = evaluate(model, text)
+        report = evaluate_cold_start(model, text) if args.cold_start else evaluate(model, text)
     except (CheckpointError, CorpusError, ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     report = {"model": args.model, "text": name, "split": args.split if args.corpus else "all", **report}
+    if args.cold_start:
+        print(
+            f"{args.model} on {name} ({report['split']}), {report['starts']} paragraph starts: cold "
+            f"{report['cold']:.4f}, warm {report['warm']:.4f} nats/char, cold/warm {report['ratio']:.3f}"
+        )
+        print(json.dumps(report))
+        return 0
     print(
         f"{args.model} on {name} ({report['split']}): {report['nats_per_char']:.4f} nats/char, "
         f"{report['bits_per_char']:.4f} bits/char, perplexity {report['perplexity']:.3f} "

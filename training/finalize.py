@@ -1,6 +1,7 @@
 """Make a trained model directory ready to ship: the official validation figure, the n-gram
-baseline beside it, optionally float16 weights (refused if validation moves by 0.002 or more),
-and a model card written from all of it.
+baseline beside it, how it reads the start of a text (cold / warm at paragraph starts, see
+``training.evaluate --cold-start``), optionally float16 weights (refused if validation moves by
+0.002 or more), and a model card written from all of it.
 
     python -m training.finalize models/shakespeare --corpus shakespeare --float16
 
@@ -18,11 +19,11 @@ from pathlib import Path
 
 import torch
 
-from charrnn import CharRNN, CheckpointError
+from charrnn import CharRNN, CheckpointError, cold_start
 from corpora import CorpusError
 from training.card import write_card
 from training.data import load_text, split_text
-from training.evaluate import evaluate
+from training.evaluate import evaluate, known_text
 from training.ngram import NGramCounts, fit_and_score, parse_orders
 
 FLOAT16_TOLERANCE = 0.002  # nats/char a float16 copy may lose
@@ -35,10 +36,19 @@ def best_ngram(train: str, val: str, orders: list[int]) -> dict:
     return {"order": best["order"], "nats_per_char": best["nats_per_char"], "orders_tried": orders}
 
 
-def float16_loss(model: CharRNN, val: str) -> float:
+def float16_copy(model: CharRNN) -> CharRNN:
+    """The model as its float16 file loads: what ships."""
     with tempfile.TemporaryDirectory() as tmp:
         model.save_pretrained(tmp, dtype=torch.float16)
-        return evaluate(CharRNN.from_pretrained(tmp), val)["nats_per_char"]
+        return CharRNN.from_pretrained(tmp)
+
+
+def start_of_text(model: CharRNN, val: str) -> dict | None:
+    """``cold_start`` on the validation split; None for a text without paragraph starts."""
+    try:
+        return cold_start(model, val)
+    except ValueError:
+        return None
 
 
 def finalize(
@@ -55,8 +65,9 @@ def finalize(
     train, val = split_text(full, model.meta.get("train_config", {}).get("val_fraction", 0.1))
     val_loss = evaluate(model, val)["nats_per_char"]
     result = {"model": str(model_dir), "val_loss": val_loss}
+    shipped = float16_copy(model) if float16 else model
     if float16:
-        half = float16_loss(model, val)
+        half = evaluate(shipped, val)["nats_per_char"]
         result.update(val_loss_float32=val_loss, val_loss=half)
         if abs(half - val_loss) >= FLOAT16_TOLERANCE:
             raise ValueError(f"float16 weights move validation by {half - val_loss:+.4f} nats/char; kept float32")
@@ -65,7 +76,9 @@ def finalize(
     else:
         baseline = best_ngram(train, val, orders)
     result.update(ngram_baseline=baseline, margin=1 - result["val_loss"] / baseline["nats_per_char"])
+    result["cold_start"] = start_of_text(shipped, known_text(model, val))
     model.meta.update(
+        cold_start=result["cold_start"],
         val_loss=result["val_loss"],
         # training's own figure (parallel streams); kept from the first finalize when run again
         val_loss_training=model.meta.get("val_loss_training", model.meta.get("val_loss")),
@@ -114,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.model}: validation {result['val_loss']:.4f} nats/char; n-gram (order {baseline['order']}) "
         f"{baseline['nats_per_char']:.4f}; margin {result['margin']:.1%}"
     )
+    if cold := result["cold_start"]:
+        print(f"at paragraph starts: cold {cold['cold']:.4f}, warm {cold['warm']:.4f}, cold/warm {cold['ratio']:.3f}")
     print(json.dumps(result))
     return 0
 

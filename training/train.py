@@ -3,6 +3,8 @@ schedule, full validation, samples over training, and a resumable state that sur
 
     python -m training.train --corpus shakespeare --out models/my-shakespeare --epochs 1
     python -m training.train --recipe shakespeare            # a shipped model's exact recipe
+    python -m training.train --recipe shakespeare --init-from models/shakespeare --out models/shakespeare \
+        --start-state-only --max-steps 300 --lr 0.01 --seq-len 128   # teach a shipped model how to begin
     torchrun --nproc_per_node=2 -m training.train ...        # data parallel (gloo on CPU)
 """
 
@@ -27,8 +29,9 @@ from tqdm import tqdm
 
 from charrnn import CharRNN, Vocab
 from charrnn.files import atomic_write_json, remove_stale_temporaries
-from charrnn.history import HISTORY_FILE, new_history
-from charrnn.model import CONFIG_FILE, WEIGHTS_FILE
+from charrnn.history import HISTORY_FILE, load_history, new_history
+from charrnn.metrics import paragraph_starts
+from charrnn.model import CONFIG_FILE, WEIGHTS_FILE, CheckpointError
 from charrnn.sampling import sample
 from corpora import CORPORA, CorpusError
 from corpora.training_text import text_sha256
@@ -128,6 +131,15 @@ def state_from_tensors(tensors: dict[str, torch.Tensor], prefix: str, cell: str,
     return tuple(parts) if cell == "lstm" else parts[0]
 
 
+def start_positions(text: str, seq_len: int) -> torch.Tensor:
+    """(P,) offsets where a start-state segment of ``seq_len`` characters may begin: every paragraph
+    start (after a blank line), else every line start, else the start of the text."""
+    starts = paragraph_starts(text, 0, seq_len)
+    if not starts:
+        starts = [i for i in range(1, len(text) - seq_len + 1) if text[i - 1] == "\n"] or [0]
+    return torch.tensor(starts)
+
+
 @torch.inference_mode()
 def validation_loss(model: CharRNN, val_ids: torch.Tensor, device) -> float:
     was_training = model.training
@@ -154,6 +166,9 @@ class Trainer:
         self.run_dir = Path(config.run_dir or Path("runs") / self.out.name)
         self.name = config.name or self.out.name
         self.stop_signal: int | None = None
+        # steps, epochs and characters the --init-from model had behind it: its records continue from there
+        self.step_offset, self.epoch_offset, self.chars_offset = 0, 0.0, 0
+        self.init_meta: dict | None = None
         self._check_out(force)
         if config.threads:
             torch.set_num_threads(config.threads)
@@ -162,9 +177,15 @@ class Trainer:
 
     # ---- setup ----
 
+    @property
+    def in_place(self) -> bool:
+        """A model continued in its own directory (--init-from DIR --out DIR): nothing is refused or removed."""
+        init = self.config.init_from
+        return init is not None and Path(init).resolve() == self.out.resolve()
+
     def _check_out(self, force: bool) -> None:
         existing = self.out / "config.json"
-        if self.resume or not existing.exists():
+        if self.resume or self.in_place or not existing.exists():
             return
         if not force:
             raise TrainingError(
@@ -192,6 +213,9 @@ class Trainer:
         self.x, self.y = x[rows].to(self.device), y[rows].to(self.device)  # this process's streams
         self.steps_per_epoch = x.shape[1] // c.seq_len
         self.total_steps = c.total_steps(self.steps_per_epoch)
+        self.train_ids = self.train_ids.to(self.device)
+        if c.start_state or c.start_state_only:
+            self.start_positions = start_positions(train_text, c.seq_len).to(self.device)
 
     def _build_model(self) -> None:
         c = self.config
@@ -209,25 +233,52 @@ class Trainer:
         }
         if c.text:
             meta["text_path"] = str(Path(c.text).resolve())
-        self.model = CharRNN(
-            self.vocab.chars,
-            cell=c.cell,
-            layers=c.layers,
-            hidden=c.hidden,
-            embedding=c.embedding,
-            dropout=c.dropout,
-            embedding_dropout=c.embedding_dropout,
-            weight_drop=c.weight_drop,
-            meta=meta,
-        ).to(self.device)
-        decay = [p for n, p in self.model.named_parameters() if p.dim() >= 2]
-        no_decay = [p for n, p in self.model.named_parameters() if p.dim() < 2]
-        groups = [{"params": decay, "weight_decay": c.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        self.model = self._initial_model(meta).to(self.device)
+        if c.start_state or c.start_state_only:
+            if self.world > 1:
+                raise TrainingError("--start-state trains on one process; run it without torchrun")
+            self.model.add_start_state()
+        self.start_params = [p for n, p in self.model.named_parameters() if n.startswith("start_")]
+        if c.start_state_only:  # the weights stay as they are; only h0 (and c0) learn
+            for n, p in self.model.named_parameters():
+                p.requires_grad_(n.startswith("start_"))
+            groups = [{"params": self.start_params, "weight_decay": 0.0}]
+        else:
+            weights = [(n, p) for n, p in self.model.named_parameters() if not n.startswith("start_")]
+            decay = [p for n, p in weights if p.dim() >= 2]
+            no_decay = [p for n, p in weights if p.dim() < 2] + self.start_params
+            groups = [{"params": decay, "weight_decay": c.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
         self.optimizer = torch.optim.AdamW(groups, lr=c.lr, betas=(0.9, 0.99))
-        self.ema = [p.detach().clone() for p in self.model.parameters()] if c.ema else None
+        use_ema = c.ema and not c.start_state_only
+        self.ema = [p.detach().clone() for p in self.model.parameters()] if use_ema else None
         self.net = self.model
         if self.world > 1:
             self.net = torch.nn.parallel.DistributedDataParallel(self.model)
+
+    def _initial_model(self, meta: dict) -> CharRNN:
+        """Random weights shaped by the config, or (--init-from) a trained model's, checked against the text."""
+        c = self.config
+        if c.init_from is None:
+            shape = ("cell", "layers", "hidden", "embedding", "dropout", "embedding_dropout", "weight_drop")
+            return CharRNN(self.vocab.chars, **{k: getattr(c, k) for k in shape}, meta=meta)
+        try:
+            model = CharRNN.from_pretrained(c.init_from)
+        except CheckpointError as e:
+            raise TrainingError(f"--init-from: {e}") from e
+        if model.vocab.chars != self.vocab.chars:
+            raise TrainingError(f"--init-from {c.init_from} was trained on a different text (its vocabulary differs)")
+        mine = (c.cell, c.layers, c.hidden, c.embedding)
+        theirs = (model.cell, model.layers, model.hidden, model.embedding_size)
+        if mine != theirs:
+            raise TrainingError(
+                f"--init-from {c.init_from} is a {theirs[1]} x {theirs[2]} {theirs[0]} (embedding {theirs[3]}); "
+                f"the options ask for {mine[1]} x {mine[2]} {mine[0]} (embedding {mine[3]})"
+            )
+        self.init_meta = dict(model.meta)  # what the model was: its results, baseline, notes, training config
+        # what it was, plus how this run saw its text (the originality check finds the text by it)
+        seen = {k: meta[k] for k in ("text_sha256", "text_path") if k in meta}
+        model.meta = {**model.meta, "name": self.name, "train_config": c.to_dict(), **seen}
+        return model
 
     @property
     def sample_prime(self) -> str:
@@ -280,6 +331,7 @@ class Trainer:
             "world": self.world,
             "history": self.history,
             "pending_losses": self.pending_losses,  # steps since the last record: its average needs them
+            "offsets": [self.step_offset, self.epoch_offset, self.chars_offset],
         }
         with saving(self.run_dir / STATE_FILE):
             save_state(self.run_dir, tensors, info)
@@ -325,6 +377,7 @@ class Trainer:
             rows = slice(self.rank * self.x.shape[0], (self.rank + 1) * self.x.shape[0])
             hidden = tuple(h[:, rows] for h in hidden) if isinstance(hidden, tuple) else hidden[:, rows]
         self.pending_losses = [float(x) for x in info.get("pending_losses", [])]
+        self.step_offset, self.epoch_offset, self.chars_offset = info.get("offsets", [0, 0.0, 0])
         history = info["history"]
         changed = note_new_stage(history, info["config"], self.config, info["step"])
         if changed and self.rank == 0:
@@ -339,12 +392,13 @@ class Trainer:
         self.model.meta.update(
             {
                 "val_loss": val,
-                "best_step": step,
-                "epochs_trained": step / self.steps_per_epoch,
                 "train_time_s": round(time.time() - self.start_time, 2),
                 "hardware": hardware(self.world),
             }
         )
+        if not self.config.start_state_only:  # else the weights are still those of the earlier best step
+            epochs = self.epoch_offset + step / self.steps_per_epoch
+            self.model.meta.update(best_step=self.step_offset + step, epochs_trained=epochs)
         with saving(self.out / WEIGHTS_FILE):  # history and card follow in save(), after the state
             self.model.save_pretrained(self.out, dtype=torch.float16 if self.config.save_float16 else None)
 
@@ -384,6 +438,9 @@ class Trainer:
             self.start_time = time.time() - (records[-1]["elapsed_s"] if records else 0.0)
             return step, hidden
         self.best, self.start_time = None, time.time()
+        if c.init_from is not None:
+            self.history = self.continued_history()
+            return 0, None
         self.history = new_history(
             corpus=self.corpus_name,
             sample_prime=self.sample_prime,
@@ -395,12 +452,34 @@ class Trainer:
             self.history["records"].append(self.make_record(0, None, None, self.record_sample()))
         return 0, None
 
+    def continued_history(self) -> dict:
+        """--init-from: the model's own history.json with a new stage: the steps so far ran under
+        its training config (kept whole, so the card can replay them); this run's records follow."""
+        assert self.init_meta is not None
+        history = load_history(Path(self.config.init_from))  # type: ignore[arg-type]
+        records = history["records"]
+        summary = history.get("summary") or {}
+        self.step_offset = int(summary.get("steps") or (records[-1]["step"] if records else 0))
+        if records:
+            self.epoch_offset, self.chars_offset = records[-1]["epoch"], records[-1]["chars_seen"]
+        self.start_time -= records[-1]["elapsed_s"] if records else 0.0
+        earlier = self.init_meta.get("train_config") or {}
+        now = self.config.training_options()
+        defaults = TrainConfig().training_options()  # what an option newer than the model's config meant
+        before = {k: earlier.get(k, defaults[k]) for k in now}
+        changed = {k: [before[k], v] for k, v in now.items() if before[k] != v}
+        stage = {"until_step": self.step_offset, "options": before, "changed": changed, "train_config": earlier}
+        history.setdefault("stages", []).append(stage)
+        return history
+
     def train_step(self, step: int, hidden) -> tuple[float, object, float]:
         """One optimiser step on batch ``step``; returns (loss, carried hidden state, lr)."""
         c = self.config
+        if c.start_state_only:
+            return self.start_state_step(step), hidden, c.lr
         batch = step % self.steps_per_epoch
         if batch == 0:
-            hidden = None  # a new pass over the text starts from a blank state
+            hidden = None  # a new pass over the text starts from the start state (zeros without one)
         x = self.x[:, batch * c.seq_len : (batch + 1) * c.seq_len]  # (B, T)
         y = self.y[:, batch * c.seq_len : (batch + 1) * c.seq_len]
         lr = learning_rate(c, step, self.total_steps, self.steps_per_epoch)
@@ -408,23 +487,64 @@ class Trainer:
             group["lr"] = lr
         logits, hidden = self.net(x, hidden)  # (B, T, V)
         loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
+        self.check_finite(loss, step)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if c.start_state:
+            self.add_start_gradients()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
+        self.optimizer.step()
+        self.update_ema(step)
+        return loss.item(), detach(hidden), lr
+
+    def check_finite(self, loss: torch.Tensor, step: int) -> None:
         if not torch.isfinite(loss):
             raise TrainingError(
                 f"loss became {loss.item()} at step {step}; the last good checkpoint is kept "
                 "in --out; lower --lr or --grad-clip and --resume or start again"
             )
+
+    def start_loss(self) -> torch.Tensor:
+        """Mean nats/char of --start-batch segments of the training split that begin at paragraph
+        starts, each read from the start state with its first character predicted from it. Read in
+        eval mode (no dropout): the start state is fitted to the function that inference runs."""
+        c = self.config
+        pick = torch.randint(len(self.start_positions), (c.start_batch,))
+        offsets = self.start_positions[pick.to(self.device)][:, None] + torch.arange(c.seq_len, device=self.device)
+        segments = self.train_ids[offsets]  # (S, T)
+        was_training = self.model.training
+        self.model.eval()
+        logits, _ = self.model(segments[:, :-1])  # (S, T-1, V): predictions of segments[:, 1:]
+        predictions = torch.cat([self.model.start_logits(c.start_batch), logits], dim=1)  # (S, T, V)
+        self.model.train(was_training)
+        return F.cross_entropy(predictions.flatten(0, 1), segments.flatten())
+
+    def add_start_gradients(self) -> None:
+        """The start loss's gradient, for the start state only: the weights learn from the carried
+        streams alone, exactly as they would without a start state."""
+        grads = torch.autograd.grad(self.start_loss(), self.start_params)
+        for param, grad in zip(self.start_params, grads, strict=True):
+            param.grad = grad if param.grad is None else param.grad + grad
+
+    def start_state_step(self, step: int) -> float:
+        """--start-state-only: one step of the start state alone, at the constant --lr."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.config.lr
+        loss = self.start_loss()
+        self.check_finite(loss, step)
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
+        loss.backward()  # the weights are frozen: only the start state gets a gradient
+        torch.nn.utils.clip_grad_norm_(self.start_params, self.config.grad_clip)
         self.optimizer.step()
-        self.update_ema(step)
-        return loss.item(), detach(hidden), lr
+        return loss.item()
 
     def log(self, step: int, losses: list[float], lr: float, validate: bool, samples_at: set[int]) -> str | None:
         """Append a record (rank 0); on validation keep the weights if they are the best so far."""
         val = self.evaluate() if validate else None
         text = self.record_sample() if (step in samples_at or validate) else None
         record = self.make_record(step, sum(losses) / len(losses), val, text, lr)
+        if self.config.start_state_only:  # not a training loss of the weights: kept apart from their curve
+            record["start_loss"], record["train_loss"] = record["train_loss"], None
         self.history["records"].append(record)
         if val is None:
             return None
@@ -433,8 +553,9 @@ class Trainer:
             self.swap_ema()
             self.save_model(val, step)
             self.swap_ema()
+        trained = record["train_loss"] if record["train_loss"] is not None else record["start_loss"]
         return (
-            f"step {step} epoch {record['epoch']:.2f}: train {record['train_loss']:.4f} "
+            f"step {step} epoch {record['epoch']:.2f}: train {trained:.4f} "
             f"val {val:.4f} nats/char ({val / math.log(2):.4f} bits)"
         )
 
@@ -451,7 +572,7 @@ class Trainer:
         c = self.config
         step, hidden = self.start()
         eval_every = c.eval_every or self.steps_per_epoch
-        samples_at = sample_steps(self.total_steps)
+        samples_at = sample_steps(self.total_steps) if c.init_from is None else set()
         losses = self.pending_losses  # saved with the state, so a resumed record averages every step
         self.model.train()
         bar = tqdm(total=self.total_steps, initial=step, disable=self.rank != 0, unit="step", mininterval=2.0)
@@ -476,7 +597,7 @@ class Trainer:
                     self.stop(step, hidden)
         self.history["summary"] = {
             "best_val_loss": self.best,
-            "steps": step,
+            "steps": step + self.step_offset,
             "train_time_s": time.time() - self.start_time,
             "hardware": hardware(self.world),
             "finished": True,
@@ -486,10 +607,10 @@ class Trainer:
 
     def make_record(self, step: int, train_loss, val_loss, text: str | None, lr: float | None = None) -> dict:
         c = self.config
-        return {
-            "step": step,
-            "epoch": step / self.steps_per_epoch,
-            "chars_seen": step * c.batch_size * c.seq_len,
+        return {  # a continued model's records follow its earlier ones
+            "step": self.step_offset + step,
+            "epoch": self.epoch_offset + step / self.steps_per_epoch,
+            "chars_seen": self.chars_offset + step * c.batch_size * c.seq_len,
             "train_loss": train_loss,
             "val_loss": val_loss,
             "lr": lr if lr is not None else c.lr,
