@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from charrnn import CharRNN, UnknownCharactersError
+from charrnn.metrics import perplexity
 from playground import html, params, scoring, table
 from playground.catalog import ModelInfo
 
@@ -63,7 +64,7 @@ def render(info: ModelInfo, model: CharRNN) -> None:
             f"{'skipped' if ss.unknown == 'skip' else 'replaced'} before scoring.",
             icon="🔎",
         )
-    m1, m2, m3, m4 = st.columns(4)
+    m1, m2, m3, m4, m5 = st.columns(5)
     delta = None if info.val_bits is None else f"{result.bits_per_char - info.val_bits:+.2f} vs validation"
     m1.metric(
         "bits/char",
@@ -73,8 +74,13 @@ def render(info: ModelInfo, model: CharRNN) -> None:
         help="Mean surprise per character, the first one included (predicted from the model's start state).",
     )
     m2.metric("nats/char", f"{result.nats_per_char:.3f}")
-    m3.metric("total", f"{result.total_bits:,.0f} bits")
-    m4.metric("characters scored", f"{result.scored:,}")
+    m3.metric(
+        "perplexity",
+        f"{perplexity(result.nats_per_char):.2f}",
+        help="e^(nats/char): how many characters the model was, in effect, choosing between.",
+    )
+    m4.metric("total", f"{result.total_bits:,.0f} bits")
+    m5.metric("characters scored", f"{result.scored:,}")
     st.html(html.legend("surprising (8+ bits)", "expected (0 bits)") + html.surprise_html(result.chars, result.bits))
     frame = table.score_table(result.chars, result.bits, result.prob, result.rank, result.expected)
     st.dataframe(

@@ -222,6 +222,8 @@ def test_score_mode(run_app, tiny_models_root: Path) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["bits/char"] == f"{expected.bits_per_char:.3f}"
     assert metrics["characters scored"] == str(len(text))
+    # e^(nats/char), from the shown nats (3 decimals) to the shown perplexity (2 decimals)
+    assert float(metrics["perplexity"]) == pytest.approx(math.exp(float(metrics["nats/char"])), rel=3e-3)
     assert len(at.dataframe[0].value) == len(text)
     assert texts(at.html).count("bits") >= len(text)
     at.text_area(key="score_text").set_value("Tö bé")
