@@ -489,3 +489,18 @@ def test_the_flagship_knows_how_a_text_begins(run_app) -> None:
     ok(at.run())
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["bits/char"]) <= 1.9 and metrics["characters scored"] == "48"
+
+
+@pytest.mark.skipif(not (ROOT / "models" / "minrnn-tolstoy").is_dir(), reason="the course's model is not in models/")
+def test_the_course_model_plays_in_the_timeline(run_app) -> None:
+    """min-char-rnn's own model: its samples from iteration 0 to the end, the course's stack above."""
+    history = catalog.read_json(ROOT / "models" / "minrnn-tolstoy" / "history.json")
+    steps = [r["step"] for r in history["records"]]
+    assert steps[0] == 0 and steps[-1] == history["summary"]["steps"] and history["summary"]["clipped_steps"] > 0
+    at = open_tab(run_app(ROOT / "models", {"style": "minrnn-tolstoy", "tab": "training"}), "training")
+    codes = [c.value for c in at.code]
+    assert len(codes) == 7 and codes[-1] == history["records"][0]["sample"]  # six stacked moments, then step 0
+    assert codes[5] == history["records"][-1]["sample"]  # the stack ends on the last sample
+    at.select_slider(key="timeline_point").set_value(len(steps) - 1)
+    ok(at.run())
+    assert {m.label: m.value for m in at.metric}["step"] == f"{steps[-1]:,}"
