@@ -254,17 +254,9 @@ class CopyIndex:
         """(length, corpus offset) of the longest corpus match of ``text[i:]``, searching SA[lo:hi]."""
         cap = 256
         while True:
-            pattern = text[i : i + cap]
-            corpus, sa, m = self.text, self.sa, len(pattern)
-            a, b = lo, hi
-            while a < b:  # first suffix not below the pattern: its neighbours share the most with it
-                mid = (a + b) // 2
-                s = int(sa[mid])
-                if corpus[s : s + m] < pattern:
-                    a = mid + 1
-                else:
-                    b = mid
-            best = max((self._lcp(int(sa[j]), q, i), int(sa[j])) for j in (a - 1, a) if lo <= j < hi)
+            # the first suffix not below the pattern and the one before: they share the most with it
+            a = self._lower_bound(text[i : i + cap], lo, hi)
+            best = max((self._lcp(int(self.sa[j]), q, i), int(self.sa[j])) for j in (a - 1, a) if lo <= j < hi)
             if best[0] < cap or i + cap >= len(text):
                 return best
             cap *= 4  # the pattern was cut short and fully matched: search with more of it
@@ -284,17 +276,21 @@ class CopyIndex:
                 a = mid + 1
         return a
 
-    def _occurs(self, pattern: str) -> bool:
-        corpus, sa, m = self.text, self.sa, len(pattern)
-        a, b = 0, len(sa)
-        while a < b:
-            mid = (a + b) // 2
-            s = int(sa[mid])
-            if corpus[s : s + m] < pattern:
-                a = mid + 1
+    def _lower_bound(self, pattern: str, lo: int, hi: int) -> int:
+        """The first position in SA[lo:hi] whose suffix is not below ``pattern`` (binary search)."""
+        m = len(pattern)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            s = int(self.sa[mid])
+            if self.text[s : s + m] < pattern:
+                lo = mid + 1
             else:
-                b = mid
-        return a < len(sa) and corpus[int(sa[a]) : int(sa[a]) + m] == pattern
+                hi = mid
+        return lo
+
+    def _occurs(self, pattern: str) -> bool:
+        a = self._lower_bound(pattern, 0, len(self.sa))
+        return a < len(self.sa) and self.text[int(self.sa[a]) : int(self.sa[a]) + len(pattern)] == pattern
 
     def _lcp(self, offset: int, q: np.ndarray, i: int) -> int:
         a = self.codes[offset : offset + len(q) - i]

@@ -158,14 +158,19 @@ def test_the_training_text_of_a_registry_corpus_or_a_text_file(tmp_path: Path, m
         training_text(meta)
 
 
-def test_the_cli_reports_a_planted_passage_as_json(tmp_path: Path, monkeypatch, capsys) -> None:
+def model_on_a_text_file(tmp_path: Path, monkeypatch, words: int, trained_on: int, steps: int) -> tuple[str, Path]:
+    """A made text in a file, and a tiny model directory that names it as its --text."""
     monkeypatch.setenv("CHARRNN_CORPORA_CACHE", str(tmp_path / "cache"))
-    text = made_text(words=3000)
+    text = made_text(words=words)
     corpus_file = tmp_path / "corpus.txt"
     corpus_file.write_text(text, encoding="utf-8")
-    model = train_tiny(text[:2000], steps=2)
+    model = train_tiny(text[:trained_on], steps=steps)
     model.meta.update({"text_path": str(corpus_file), "train_config": {"text": str(corpus_file)}})
-    model_dir = write_model_dir(model, tmp_path / "model")
+    return text, write_model_dir(model, tmp_path / "model")
+
+
+def test_the_cli_reports_a_planted_passage_as_json(tmp_path: Path, monkeypatch, capsys) -> None:
+    text, model_dir = model_on_a_text_file(tmp_path, monkeypatch, words=3000, trained_on=2000, steps=2)
     planted = "QQQQQ" + text[1000:1300] + "ZZZZZ"
     (tmp_path / "sample.txt").write_text(planted, encoding="utf-8")
     assert cli.main(["--model", str(model_dir), "--text", str(tmp_path / "sample.txt")]) == 0
@@ -176,13 +181,7 @@ def test_the_cli_reports_a_planted_passage_as_json(tmp_path: Path, monkeypatch, 
 
 
 def test_the_cli_stores_sample_stats_in_the_meta_and_the_card(tmp_path: Path, monkeypatch, capsys) -> None:
-    monkeypatch.setenv("CHARRNN_CORPORA_CACHE", str(tmp_path / "cache"))
-    text = made_text(words=1500)
-    corpus_file = tmp_path / "corpus.txt"
-    corpus_file.write_text(text, encoding="utf-8")
-    model = train_tiny(text[:3000], steps=5)
-    model.meta.update({"text_path": str(corpus_file), "train_config": {"text": str(corpus_file)}})
-    model_dir = write_model_dir(model, tmp_path / "model")
+    _, model_dir = model_on_a_text_file(tmp_path, monkeypatch, words=1500, trained_on=3000, steps=5)
     before = json.loads((model_dir / "config.json").read_text())
     args = ["--model", str(model_dir), "--sample-stats", "--length", "500", "--min-length", "8"]
     assert cli.main(args) == 0
