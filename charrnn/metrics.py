@@ -45,14 +45,11 @@ def surprisal_nats(model: CharRNN, ids: list[int] | torch.Tensor, chunk: int = 4
     model.eval()
     ids = torch.as_tensor(ids, dtype=torch.long).view(1, -1)
     device = model.head.weight.device
-    state, out = None, []
-    previous = model.start_logits(1)  # (1, 1, V): the prediction of ids[0]
+    state, following, out = None, None, []
     for start in range(0, ids.shape[1], chunk):
         x = ids[:, start : start + chunk].to(device)  # (1, T)
-        logits, state = model(x, state)  # (1, T, V): predictions of ids[start+1 .. start+T]
-        predictions = torch.cat([previous, logits[:, :-1]], dim=1)  # (1, T, V): of ids[start .. start+T-1]
+        predictions, state, following = model.predictions(x, state, following)  # (1, T, V)
         out.append(F.cross_entropy(predictions[0].float(), x[0], reduction="none").double().cpu().numpy())
-        previous = logits[:, -1:]
     model.train(was_training)
     return np.concatenate(out) if out else np.zeros(0)
 
@@ -95,8 +92,7 @@ def cold_start(
     logits, _ = model(ids)  # warm: (S, C + span, V) from the start state
     warm = F.cross_entropy(logits[:, context - 1 : -1].flatten(0, 1).float(), ids[:, context:].flatten())
     cold_ids = ids[:, context:]  # (S, span)
-    cold_logits, _ = model(cold_ids[:, :-1])  # (S, span - 1, V)
-    predictions = torch.cat([model.start_logits(len(chosen)), cold_logits], dim=1)  # (S, span, V)
+    predictions, _, _ = model.predictions(cold_ids)  # (S, span, V), the first from the start state
     cold = F.cross_entropy(predictions.flatten(0, 1).float(), cold_ids.flatten())
     model.train(was_training)
     return {"cold": cold.item(), "warm": warm.item(), "ratio": cold.item() / warm.item(), "starts": len(chosen)}

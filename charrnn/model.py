@@ -146,6 +146,17 @@ class CharRNN(
         h = state[0] if isinstance(state, tuple) else state  # (L, B, H)
         return self.head(self.out_drop(h[-1])).unsqueeze(1)
 
+    def predictions(
+        self, ids: torch.Tensor, state: State | None = None, first: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, State, torch.Tensor]:
+        """Logits predicting every character of ids (B, T) from the ones before it: (B, T, V), the
+        first one from ``first`` (B, 1, V) when a text is read in chunks (the carried prediction of
+        an earlier chunk, with its ``state``), else from the start state (``start_logits``). Also
+        returns the state after ids and the prediction (B, 1, V) of the character after them."""
+        logits, state = self(ids, state)  # (B, T, V): logits[:, t] predicts ids[:, t + 1]
+        first = self.start_logits(ids.shape[0]) if first is None else first
+        return torch.cat([first, logits[:, :-1]], dim=1), state, logits[:, -1:]
+
     @property
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

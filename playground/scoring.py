@@ -68,12 +68,10 @@ def score_text(model: CharRNN, text: str, policy: str, replacement: str | None =
     guesses = np.zeros((n, GUESSES), dtype=np.int64)
     guess_probs = np.zeros((n, GUESSES))
     tensor = torch.tensor(ids, dtype=torch.long)
-    state, previous = None, model.start_logits(1)  # (1, 1, V): the first character's prediction
+    state, following = None, None  # carried from chunk to chunk; the first chunk begins at the start state
     for start in range(0, n, CHUNK):
         y = tensor[start : start + CHUNK]  # (T,): the characters scored in this chunk
-        logits, state = model(y.view(1, -1), state)  # (1, T, V): predictions of the T after them
-        predictions = torch.cat([previous, logits[:, :-1]], dim=1)  # (1, T, V): predictions of y
-        previous = logits[:, -1:]
+        predictions, state, following = model.predictions(y.view(1, -1), state, following)  # (1, T, V)
         logp = F.log_softmax(predictions[0].double(), dim=-1).numpy()  # (T, V)
         rows = np.arange(len(y))
         target = logp[rows, y.numpy()]

@@ -514,8 +514,7 @@ class Trainer:
         segments = self.train_ids[offsets]  # (S, T)
         was_training = self.model.training
         self.model.eval()
-        logits, _ = self.model(segments[:, :-1])  # (S, T-1, V): predictions of segments[:, 1:]
-        predictions = torch.cat([self.model.start_logits(c.start_batch), logits], dim=1)  # (S, T, V)
+        predictions, _, _ = self.model.predictions(segments)  # (S, T, V), the first from the start state
         self.model.train(was_training)
         return F.cross_entropy(predictions.flatten(0, 1), segments.flatten())
 
