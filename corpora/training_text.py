@@ -51,10 +51,7 @@ def prepare_command(name: str) -> str:
 def training_text(meta: dict, corpus: str | None = None) -> TrainingText:
     """The training split of the model whose ``config.json`` meta is ``meta`` (``corpus`` overrides
     the corpus it names). ``CopyCheckError`` says what is missing and the command that fixes it."""
-    train = meta.get("train_config") or {}
-    val_fraction = float(train.get("val_fraction") or VAL_FRACTION_DEFAULT)
-    file = None if corpus else meta.get("text_path") or train.get("text")
-    name = None if file else corpus or train.get("corpus") or meta.get("corpus")
+    name, file, val_fraction = _named_source(meta, corpus)
     if name:
         full, stem = _corpus_text(name), cached_path(name).with_suffix(".copyindex")
         source = f"corpus {name}"
@@ -71,6 +68,29 @@ def training_text(meta: dict, corpus: str | None = None) -> TrainingText:
             + (f"; prepare it again: `{prepare_command(name)} --force`" if name else "")
         )
     return TrainingText(source, split_text(full, val_fraction)[0], stem)
+
+
+def _named_source(meta: dict, corpus: str | None) -> tuple[str | None, str | None, float]:
+    """(registry corpus, or --text file, and the validation fraction) that ``meta`` names."""
+    train = meta.get("train_config") or {}
+    val_fraction = float(train.get("val_fraction") or VAL_FRACTION_DEFAULT)
+    file = None if corpus else meta.get("text_path") or train.get("text")
+    name = None if file else corpus or train.get("corpus") or meta.get("corpus")
+    return name, file, val_fraction
+
+
+def source_key(meta: dict) -> tuple:
+    """What ``training_text(meta)`` depends on, found with one ``stat`` instead of reading and
+    checksumming the text: the file it reads, its size and modification time, the split and the
+    checksum the model expects. A cache keyed by it is rebuilt when any of them changes."""
+    name, file, val_fraction = _named_source(meta, None)
+    path = cached_path(name) if name else Path(file) if file else None
+    try:
+        stat = path.stat() if path else None
+    except OSError:
+        stat = None
+    signature = (stat.st_size, stat.st_mtime_ns) if stat else None
+    return str(path), signature, val_fraction, meta.get("text_sha256")
 
 
 def _corpus_text(name: str) -> str:

@@ -14,7 +14,7 @@ import streamlit as st
 from charrnn import CharRNN
 from charrnn.copycheck import MIN_LENGTH_DEFAULT, CopyCheckError, CopyIndex, CopyReport
 from corpora.prepare import cached_path
-from corpora.training_text import SKIPPED_NOTE, TrainingText, text_sha256, training_text
+from corpora.training_text import SKIPPED_NOTE, source_key, training_text
 from playground import html
 from playground.grid import MIN_LENGTH_MAX, MIN_LENGTH_MIN
 
@@ -23,17 +23,17 @@ MARK_TITLE = "found verbatim in the training text"
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _index(stem: str, checksum: str, _source: TrainingText) -> CopyIndex:
-    """One index per training text and process (``checksum`` keys a changed text apart)."""
-    return _source.index()
+def _index(key: tuple, _meta: dict) -> CopyIndex:
+    """One index per training text and process. ``key`` (``source_key``) changes with the text's
+    file, so a page run costs a ``stat``, not a read and checksum of the whole corpus."""
+    return training_text(_meta).index()
 
 
 def index_for(model: CharRNN) -> CopyIndex | str:
     """The index of the model's training split, or one line saying what is missing and how to fix it."""
     try:
-        source = training_text(model.meta)
-        with st.spinner(f"Indexing the training text ({source.source}) for the originality check…"):
-            return _index(str(source.index_stem), text_sha256(source.text), source)
+        with st.spinner("Indexing the training text for the originality check…"):
+            return _index(source_key(model.meta), model.meta)
     except CopyCheckError as e:
         return f"Originality check unavailable: {e}." + skipped_note()
     except (OSError, ValueError, MemoryError) as e:
