@@ -8,18 +8,18 @@ vocabulary 65), in chars/s:
 
   naive     generate(engine="reference"): CharRNN.forward once per character, + sampling
             (torch's default threads, as the app ran before; naive_torch1 with 1 torch thread)
-  fast      generate() on the engine, one stream, every Step built (what the app consumes);
-            BLAS threads "auto" (1 or 2 as measured while it runs); fast_1thread: always 1
+  fast      generate() on the engine, one stream, every Step built (what the app consumes),
+            with the BLAS threads ``charrnn.blas`` fixed at start-up (1 unless CHARRNN_BLAS_THREADS)
   lean      sample() on the engine: the same text, no Step objects
   floor     only the products one step needs (each layer's W_hh, deeper layers' W_ih, the head),
             in NumPy, batch 1: the faster of 1 BLAS thread and NumPy's default
   batch16   generate_batch() with 16 streams (own seeds), every Step built, chars/s in total;
-            batch16_lean is sample_batch(); batch16_split: Stepper(split=True), two threads
+            batch16_lean is sample_batch()
   b16 floor only the products of one step for 16 streams (batch16_floor): the arithmetic
             ceiling of batch16, and batch16_floor_over_floor the most batch16 / fast could be
 
-Extra fields: fast_blas_default (fast with NumPy's own BLAS thread count), the two floors,
-auto_threads (what "auto" settled on by the end), and
+Extra fields: fast_blas_default (fast with NumPy's own BLAS thread count, one per CPU), the two
+floors, blas_threads (the count fixed at start-up), and
 *_paired: the median over repetitions of the ratio within each repetition (a check on the
 ratios of medians when the machine's speed drifts).
 
@@ -41,13 +41,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from charrnn import CharRNN, SamplingSettings
-from charrnn.engine import DEFAULT_THREADS, Engine, FastStepper, blas_thread_count, blas_threads
+from charrnn import CharRNN, SamplingSettings, blas
+from charrnn.engine import Engine
 from charrnn.sampling import generate, generate_batch, sample, sample_batch
 
 VOCAB = list("\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")  # 65
-# NumPy's own BLAS thread count, read before the engine first sets one (it leaves its count set)
-BLAS_DEFAULT = blas_thread_count()
+BLAS_FIXED = blas.fix_threads()  # what the engine runs with (fixed when charrnn.engine was imported)
+BLAS_DEFAULT = os.cpu_count() or 1  # OpenBLAS's own default: one thread per CPU
 PRIME = "ROMEO:\n"  # short: the runs time stepping; priming is one call either way
 BATCH = 16
 
@@ -85,13 +85,22 @@ def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
     engine = Engine.for_model(model)
     floors = {1: floor_step(engine), BATCH: floor_step(engine, BATCH)}
 
-    def floor_run(threads: int | None, batch: int = 1) -> Callable[[], None]:
-        def run() -> None:
-            with blas_threads(threads):
-                for _ in range(n if batch == 1 else n_batch):
-                    floors[batch]()
+    def with_threads(threads: int, run: Callable[[], object]) -> Callable[[], object]:
+        def wrapped() -> object:  # this process runs one thing at a time: safe to switch here
+            blas.set_thread_count(threads)
+            try:
+                return run()
+            finally:
+                blas.set_thread_count(BLAS_FIXED or 1)
 
-        return run
+        return wrapped
+
+    def floor_run(threads: int, batch: int = 1) -> Callable[[], object]:
+        def run() -> None:
+            for _ in range(n if batch == 1 else n_batch):
+                floors[batch]()
+
+        return with_threads(threads, run)
 
     def torch_threads(n: int, run: Callable[[], object]) -> Callable[[], object]:
         def wrapped() -> object:
@@ -104,33 +113,24 @@ def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
 
         return wrapped
 
-    def split() -> object:  # generate_batch on a stepper that splits each step over two threads
-        stepper = engine.stepper(BATCH, split=True)
-        return list(generate_batch(model, PRIME, n_batch, settings, list(range(BATCH)), stepper=stepper, **kw))
-
     def naive() -> object:
         return list(generate(model, PRIME, n_naive, settings, 1, engine="reference", **kw))
+
+    def runs_fast() -> object:
+        return list(generate(model, PRIME, n, settings, 1, **kw))
 
     runs: dict[str, tuple[Callable[[], object], int]] = {
         "naive": (naive, n_naive),
         "naive_torch1": (torch_threads(1, naive), n_naive),
         "fast": (lambda: list(generate(model, PRIME, n, settings, 1, **kw)), n),
         "lean": (lambda: sample(model, PRIME, n, args.temperature, args.top_k, args.top_p, seed=1, **kw), n),
-        "fast_1thread": (
-            lambda: list(generate(model, PRIME, n, settings, 1, stepper=FastStepper(model, threads=1), **kw)),
-            n,
-        ),
-        "fast_blas_default": (
-            lambda: list(generate(model, PRIME, n, settings, 1, stepper=FastStepper(model, BLAS_DEFAULT), **kw)),
-            n,
-        ),
+        "fast_blas_default": (with_threads(BLAS_DEFAULT, runs_fast), n),
         "floor_1thread": (floor_run(1), n),
         "floor_blas_default": (floor_run(BLAS_DEFAULT), n),
         "batch16_floor_1thread": (floor_run(1, BATCH), n_batch),
         "batch16_floor_blas_default": (floor_run(BLAS_DEFAULT, BATCH), n_batch),
         "batch16": (lambda: list(generate_batch(model, PRIME, n_batch, settings, list(range(BATCH)), **kw)), n_batch),
         "batch16_lean": (lambda: sample_batch(model, PRIME, n_batch, settings, list(range(BATCH)), **kw), n_batch),
-        "batch16_split": (split, n_batch),
     }
     for run, _ in runs.values():  # warm up: engine cache, BLAS thread pool, allocator
         run()
@@ -165,11 +165,9 @@ def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
         "batch16_over_fast_paired": paired("batch16", samples["fast"]),
         "lean_chars_per_s": round(med["lean"], 1),
         "batch16_lean_chars_per_s": round(med["batch16_lean"], 1),
-        "batch16_split_chars_per_s": round(med["batch16_split"], 1),
         "naive_torch1_chars_per_s": round(med["naive_torch1"], 1),
-        "fast_1thread_chars_per_s": round(med["fast_1thread"], 1),
         "fast_blas_default_chars_per_s": round(med["fast_blas_default"], 1),
-        "auto_threads": engine._chooser.current,
+        "blas_threads": BLAS_FIXED,
         "floor_1thread_chars_per_s": round(med["floor_1thread"], 1),
         "floor_blas_default_chars_per_s": round(med["floor_blas_default"], 1),
         "batch16_floor_chars_per_s": round(batch_floor, 1),
@@ -209,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         row += [f"{r['speedup']:.1f}x", f"{r['fraction_of_floor']:.2f}", f"{r['batch16_over_fast']:.1f}x"]
         print(" ".join(f"{c:>10}" for c in row))
     print(
-        f"chars/s, medians of {args.repeats}; engine BLAS threads {DEFAULT_THREADS!r}, torch threads "
+        f"chars/s, medians of {args.repeats}; engine BLAS threads {BLAS_FIXED}, torch threads "
         f"{torch.get_num_threads()}, {os.cpu_count()} CPUs, load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
     )
     print(json.dumps({"results": results}))

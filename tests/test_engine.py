@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-import threading
-
 import numpy as np
 import pytest
 import torch
@@ -12,10 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tolerances import FLOAT32, FLOAT32_RECURRENT
 
-from charrnn import CharRNN
-from charrnn import engine as engine_module
-from charrnn.engine import Engine, FastStepper, Stepper, _ThreadChooser, blas_threads
-from charrnn.sampling import generate
+from charrnn import CharRNN, blas
+from charrnn.engine import Engine, FastStepper, Stepper
 
 
 def random_model(cell: str, layers: int, hidden: int, embedding: int, vocab: int, seed: int = 0) -> CharRNN:
@@ -126,36 +121,6 @@ def test_batched_stepping_equals_one_stream_at_a_time(cell: str) -> None:
         np.testing.assert_allclose(np.stack(alone), np.stack([b[i] for b in batched]), **FLOAT32)
 
 
-@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-@pytest.mark.parametrize("hidden", [2, 17])
-def test_split_step_equals_the_plain_step(cell: str, hidden: int) -> None:
-    """Two threads, each computing half of every layer's hidden units, give the same logits."""
-    model = random_model(cell, 3, hidden=hidden, embedding=4, vocab=7)
-    engine = Engine(model)
-    plain, split = engine.stepper(5, split=False), engine.stepper(5, split=True)
-    assert split._helper is not None and plain._helper is None
-    primes = [[1, 2], [3], [4, 5, 6], [1, 2], [0]]
-    assert np.array_equal(plain.prime(primes), split.prime(primes))  # primes never split: one path, exact
-    # Half-layer products against whole-layer ones sum in another order: float32 rounding, which
-    # an absolute 1e-6 did not allow for on logits near 2 with another OpenBLAS (2.1e-6 seen).
-    for ids in np.random.default_rng(0).integers(0, 7, (8, 5)):
-        np.testing.assert_allclose(plain.step(ids), split.step(ids), **FLOAT32)
-    assert_states_close(plain.get_state(), split.get_state(), FLOAT32)
-
-
-def test_split_helper_threads_end_with_their_stepper() -> None:
-    engine = Engine(random_model("lstm", 2, 8, 3, 5))
-    before = threading.active_count()
-    for _ in range(20):
-        engine.stepper(8, split=True).step(np.zeros(8, dtype=int))
-    gc.collect()
-    for _ in range(100):  # the threads see their stop signal asynchronously
-        if threading.active_count() <= before:
-            break
-        threading.Event().wait(0.01)
-    assert threading.active_count() <= before
-
-
 def test_prime_restarts_from_zero_state() -> None:
     model = random_model("gru", 2, hidden=8, embedding=3, vocab=5)
     stepper = FastStepper(model)
@@ -187,90 +152,38 @@ def test_engine_is_cached_until_the_weights_change() -> None:
     assert Engine.for_model(model) is not rebuilt
 
 
-def test_blas_threads_restores_the_setting() -> None:
-    api = engine_module._find_blas_api()
-    if api is None:
+def test_blas_threads_are_fixed_at_import_and_steps_leave_them_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    if blas.thread_count() is None:
         pytest.skip("no OpenBLAS thread control in this NumPy build")
-    get, _ = api
-    before = get()
-    with blas_threads(1):
-        assert get() == 1
-        with blas_threads(1):  # nested users share the setting; the outer one restores it
-            assert get() == 1
-        assert get() == 1
-    assert get() == before
-    with blas_threads(None):
-        assert get() == before
-
-
-def test_blas_threads_restores_after_overlapping_blocks_with_other_counts() -> None:
-    api = engine_module._find_blas_api()
-    if api is None:
-        pytest.skip("no OpenBLAS thread control in this NumPy build")
-    get, _ = api
-    before = get()
-    first, second = blas_threads(1), blas_threads(before + 1)
-    first.__enter__()
-    second.__enter__()  # joins: runs with the first block's count
-    assert get() == 1
-    first.__exit__(None, None, None)
-    second.__exit__(None, None, None)
-    assert get() == before
+    assert blas.fix_threads() == blas.thread_count()  # fixed once: a second call changes nothing
+    before = blas.thread_count()
+    stepper = FastStepper(random_model("lstm", 2, hidden=16, embedding=4, vocab=6))
+    stepper.prime([1, 2])
+    stepper.step(3)
+    assert blas.thread_count() == before
+    monkeypatch.setenv(blas.ENV, "3")
+    assert blas.requested_threads() == 3
+    monkeypatch.setenv(blas.ENV, "default")
+    assert blas.requested_threads() is None
+    monkeypatch.setenv(blas.ENV, "zero")
+    assert blas.requested_threads() == blas.DEFAULT_THREADS
 
 
 def test_one_stream_logits_do_not_depend_on_the_blas_thread_count() -> None:
-    """What lets the "auto" thread choice never change a text: identical products. Exact on
+    """What lets CHARRNN_BLAS_THREADS never change a text: identical products. Exact on
     purpose: OpenBLAS gives each thread whole rows of a matrix-vector product, so every logit is
     summed by the same kernel in the same order whatever the count."""
-    if engine_module._find_blas_api() is None:
+    before = blas.thread_count()
+    if before is None:
         pytest.skip("no OpenBLAS thread control in this NumPy build")
     model = random_model("lstm", 2, hidden=160, embedding=16, vocab=40)
-    one, two = FastStepper(model, threads=1), FastStepper(model, threads=2)
-    assert np.array_equal(one.prime([1, 2, 3]), two.prime([1, 2, 3]))
-    for i in range(20):
-        assert np.array_equal(one.step(i), two.step(i))
-
-
-def test_thread_chooser_takes_two_threads_only_while_they_pay() -> None:
-    chooser = _ThreadChooser(cores=2)
-
-    def run_one_thread_until_a_trial() -> None:
-        while chooser.threads() == 1:
-            chooser.record(1, 1.0)
-
-    run_one_thread_until_a_trial()
-    chooser.record(2, 20.0)  # a starved second thread: the trial ends at its first slow step
-    assert chooser.current == 1 and chooser.interval == 2 * chooser.BASE_INTERVAL
-    run_one_thread_until_a_trial()
-    for _ in range(chooser.TRIAL):
-        chooser.record(chooser.threads(), 0.5)
-    assert chooser.current == 2  # 2x faster: taken
-    for _ in range(50):
-        assert chooser.threads() == 2
-        chooser.record(2, 0.5)
-    chooser.record(2, 12.0)  # one starved step: back to 1, and trials get rarer
-    assert chooser.current == 1 and chooser.interval == 4 * chooser.BASE_INTERVAL
-    run_one_thread_until_a_trial()
-    for _ in range(chooser.TRIAL):
-        chooser.record(2, 0.7)
-    assert chooser.current == 2
-    for _ in range(chooser.WINDOW):
-        chooser.record(2, 0.95)  # no longer 10% better than one thread: back to 1
-    assert chooser.current == 1
-    run_one_thread_until_a_trial()
-    for _ in range(chooser.TRIAL):
-        chooser.record(2, 0.9)  # not 20% better: not taken
-    assert chooser.current == 1
-    single_core = _ThreadChooser(cores=1)
-    single_core.countdown = 0
-    assert single_core.threads() == 1
-
-
-def test_auto_threads_give_the_same_text_as_one_thread(tiny_model: CharRNN) -> None:
-    chooser = Engine.for_model(tiny_model)._chooser
-    chooser.countdown = 0  # the next step is a trial on 2 threads
-    auto = "".join(s.char for s in generate(tiny_model, "To", 200, seed=3))
-    one = "".join(s.char for s in generate(tiny_model, "To", 200, seed=3, stepper=FastStepper(tiny_model, threads=1)))
-    assert auto == one
-    with pytest.raises(ValueError, match="threads"):
-        Engine.for_model(tiny_model).stepper(1, threads=0)
+    runs = []
+    try:
+        for threads in (1, 2):
+            blas.set_thread_count(threads)
+            stepper = FastStepper(model)
+            runs.append([stepper.prime([1, 2, 3]).copy()] + [stepper.step(i).copy() for i in range(20)])
+    finally:
+        blas.set_thread_count(before)
+    for one, two in zip(*runs, strict=True):
+        assert np.array_equal(one, two)

@@ -129,13 +129,9 @@ def test_batch_equals_one_stream_at_a_time(cell: str) -> None:
         if text(row) == text(alone):
             np.testing.assert_allclose(row[-1].probs, alone[-1].probs, **FLOAT32)
             assert row[5].rank == alone[5].rank
-    two_threads = engine_module.Engine.for_model(model).stepper(len(primes), split=True)
-    for other in (
-        list(generate_batch(model, primes, 80, settings, seeds, engine="reference")),
-        list(generate_batch(model, primes, 80, settings, seeds, stepper=two_threads)),
-    ):  # PyTorch, and split products: other paths, so the same draws up to near ties
-        for i, seed in enumerate(seeds):
-            assert_same_draws([steps[i] for steps in batched], [steps[i] for steps in other], seed)
+    other = list(generate_batch(model, primes, 80, settings, seeds, engine="reference"))
+    for i, seed in enumerate(seeds):  # PyTorch: another path, so the same draws up to near ties
+        assert_same_draws([steps[i] for steps in batched], [steps[i] for steps in other], seed)
 
 
 def test_batch_with_one_prime_and_many_seeds(tiny_model: CharRNN) -> None:
