@@ -13,10 +13,6 @@ vocabulary 65), in chars/s:
   lean      sample() on the engine: the same text, no Step objects
   floor     only the products one step needs (each layer's W_hh, deeper layers' W_ih, the head),
             in NumPy, batch 1: the faster of 1 BLAS thread and NumPy's default
-  batch16   generate_batch() with 16 streams (own seeds), every Step built, chars/s in total;
-            batch16_lean is sample_batch()
-  b16 floor only the products of one step for 16 streams (batch16_floor): the arithmetic
-            ceiling of batch16, and batch16_floor_over_floor the most batch16 / fast could be
 
 Extra fields: fast_blas_default (fast with NumPy's own BLAS thread count, one per CPU), the two
 floors, blas_threads (the count fixed at start-up), and
@@ -43,13 +39,12 @@ import torch
 
 from charrnn import CharRNN, SamplingSettings, blas
 from charrnn.engine import Engine
-from charrnn.sampling import generate, generate_batch, sample, sample_batch
+from charrnn.sampling import generate, sample
 
 VOCAB = list("\n !$&',-.3:;?ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")  # 65
 BLAS_FIXED = blas.fix_threads()  # what the engine runs with (fixed when charrnn.engine was imported)
 BLAS_DEFAULT = os.cpu_count() or 1  # OpenBLAS's own default: one thread per CPU
 PRIME = "ROMEO:\n"  # short: the runs time stepping; priming is one call either way
-BATCH = 16
 
 
 def random_model() -> CharRNN:
@@ -57,12 +52,12 @@ def random_model() -> CharRNN:
     return CharRNN(VOCAB, cell="lstm", layers=2, hidden=512, embedding=64).eval()
 
 
-def floor_step(engine: Engine, batch: int = 1) -> Callable[[], None]:
-    """One step's bare products for ``batch`` streams, on preallocated buffers: nothing else."""
+def floor_step(engine: Engine) -> Callable[[], None]:
+    """One step's bare products for one stream, on preallocated buffers: nothing else."""
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((batch, engine.hidden)).astype(np.float32)
+    x = rng.standard_normal((1, engine.hidden)).astype(np.float32)
     mats = [m for layer in engine._layers for m in (layer.w_ih, layer.w_hh) if m is not None] + [engine.head_w]
-    ops = [(np.ascontiguousarray(m), np.empty((batch, m.shape[1]), np.float32)) for m in mats]
+    ops = [(np.ascontiguousarray(m), np.empty((1, m.shape[1]), np.float32)) for m in mats]
     matmul = np.matmul
 
     def step() -> None:
@@ -80,10 +75,10 @@ def chars_per_s(run: Callable[[], object], chars: int) -> float:
 
 def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
     settings = SamplingSettings(args.temperature, args.top_k, args.top_p)
-    n, n_naive, n_batch = args.length, args.naive_length, args.batch_length
+    n, n_naive = args.length, args.naive_length
     kw = {"unknown": "replace"}
     engine = Engine.for_model(model)
-    floors = {1: floor_step(engine), BATCH: floor_step(engine, BATCH)}
+    floor = floor_step(engine)
 
     def with_threads(threads: int, run: Callable[[], object]) -> Callable[[], object]:
         def wrapped() -> object:  # this process runs one thing at a time: safe to switch here
@@ -95,10 +90,10 @@ def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
 
         return wrapped
 
-    def floor_run(threads: int, batch: int = 1) -> Callable[[], object]:
+    def floor_run(threads: int) -> Callable[[], object]:
         def run() -> None:
-            for _ in range(n if batch == 1 else n_batch):
-                floors[batch]()
+            for _ in range(n):
+                floor()
 
         return with_threads(threads, run)
 
@@ -127,10 +122,6 @@ def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
         "fast_blas_default": (with_threads(BLAS_DEFAULT, runs_fast), n),
         "floor_1thread": (floor_run(1), n),
         "floor_blas_default": (floor_run(BLAS_DEFAULT), n),
-        "batch16_floor_1thread": (floor_run(1, BATCH), n_batch),
-        "batch16_floor_blas_default": (floor_run(BLAS_DEFAULT, BATCH), n_batch),
-        "batch16": (lambda: list(generate_batch(model, PRIME, n_batch, settings, list(range(BATCH)), **kw)), n_batch),
-        "batch16_lean": (lambda: sample_batch(model, PRIME, n_batch, settings, list(range(BATCH)), **kw), n_batch),
     }
     for run, _ in runs.values():  # warm up: engine cache, BLAS thread pool, allocator
         run()
@@ -139,11 +130,10 @@ def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
     for rep in range(args.repeats):
         for key in keys[rep % len(keys) :] + keys[: rep % len(keys)]:  # rotate the order
             run, chars = runs[key]
-            samples[key].append(chars_per_s(run, chars * (BATCH if key.startswith("batch") else 1)))
+            samples[key].append(chars_per_s(run, chars))
     med = {key: statistics.median(v) for key, v in samples.items()}
     floors = [max(a, b) for a, b in zip(samples["floor_1thread"], samples["floor_blas_default"], strict=True)]
     floor_best = max(med["floor_1thread"], med["floor_blas_default"])
-    batch_floor = max(med["batch16_floor_1thread"], med["batch16_floor_blas_default"])
 
     def paired(top: str, bottom: list[float]) -> float:
         return round(statistics.median(a / b for a, b in zip(samples[top], bottom, strict=True)), 3)
@@ -156,23 +146,17 @@ def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
         "naive_chars_per_s": round(med["naive"], 1),
         "fast_chars_per_s": round(med["fast"], 1),
         "floor_chars_per_s": round(floor_best, 1),
-        "batch16_chars_per_s": round(med["batch16"], 1),
         "speedup": round(med["fast"] / med["naive"], 2),
         "fraction_of_floor": round(med["fast"] / floor_best, 3),
-        "batch16_over_fast": round(med["batch16"] / med["fast"], 2),
         "speedup_paired": paired("fast", samples["naive"]),
         "fraction_of_floor_paired": paired("fast", floors),
-        "batch16_over_fast_paired": paired("batch16", samples["fast"]),
         "lean_chars_per_s": round(med["lean"], 1),
-        "batch16_lean_chars_per_s": round(med["batch16_lean"], 1),
         "naive_torch1_chars_per_s": round(med["naive_torch1"], 1),
         "fast_blas_default_chars_per_s": round(med["fast_blas_default"], 1),
         "blas_threads": BLAS_FIXED,
         "floor_1thread_chars_per_s": round(med["floor_1thread"], 1),
         "floor_blas_default_chars_per_s": round(med["floor_blas_default"], 1),
-        "batch16_floor_chars_per_s": round(batch_floor, 1),
-        "batch16_floor_1thread_chars_per_s": round(med["batch16_floor_1thread"], 1),
-        "batch16_floor_over_floor": round(batch_floor / floor_best, 2),
+        "fraction_of_floor_1thread": round(med["fast"] / med["floor_1thread"], 3),
         "seconds_for_2000_chars": round(2000 / med["fast"], 3),
         "repeats": args.repeats,
         **({"runs": {key: [round(v, 1) for v in values] for key, values in samples.items()}} if args.raw else {}),
@@ -185,7 +169,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", action="append", default=[], metavar="DIR", help="model directory (repeatable)")
     parser.add_argument("--length", type=int, default=500, help="characters per fast / lean / floor run")
     parser.add_argument("--naive-length", type=int, default=50, help="characters per naive run")
-    parser.add_argument("--batch-length", type=int, default=100, help="characters per stream per batch16 run")
     parser.add_argument("--repeats", type=int, default=11, help="alternating measurements of each")
     parser.add_argument("--raw", action="store_true", help="add every measurement to the JSON")
     parser.add_argument("--temperature", type=float, default=0.8)
@@ -195,16 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     models = [(Path(d).name, CharRNN.from_pretrained(d)) for d in args.model] or [("random-lstm-2x512", random_model())]
     load_before = os.getloadavg()[0]
     results = [measure(model, name, args) for name, model in models]
-    header = ("model", "cell", "LxH", "naive", "fast", "lean", "floor", "batch16", "b16 lean", "b16 floor", "speedup",
-              "of floor", "b16/fast")  # fmt: skip
+    header = ("model", "cell", "LxH", "naive", "fast", "lean", "floor", "speedup", "of floor")  # fmt: skip
     print(" ".join(f"{h:>10}" for h in header))
     for r in results:
         row = [r["model"][:18], r["cell"], f"{r['layers']}x{r['hidden']}"]
-        row += [
-            f"{r[k + '_chars_per_s']:,.0f}"
-            for k in ("naive", "fast", "lean", "floor", "batch16", "batch16_lean", "batch16_floor")
-        ]
-        row += [f"{r['speedup']:.1f}x", f"{r['fraction_of_floor']:.2f}", f"{r['batch16_over_fast']:.1f}x"]
+        row += [f"{r[k + '_chars_per_s']:,.0f}" for k in ("naive", "fast", "lean", "floor")]
+        row += [f"{r['speedup']:.1f}x", f"{r['fraction_of_floor']:.2f}"]
         print(" ".join(f"{c:>10}" for c in row))
     print(
         f"chars/s, medians of {args.repeats}; engine BLAS threads {BLAS_FIXED}, torch threads "

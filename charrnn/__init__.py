@@ -2,7 +2,7 @@
 
 from charrnn.metrics import bits_per_char, cold_start, loss_report, nats_per_char, perplexity, surprisal_nats
 from charrnn.model import CELLS, CharRNN, CheckpointError
-from charrnn.sampling import SamplingSettings, Step, generate, generate_batch, sample, sample_batch
+from charrnn.sampling import SamplingSettings, Step, generate, sample
 from charrnn.vocab import UNKNOWN_POLICIES, UnknownCharactersError, Vocab
 
 __all__ = [
@@ -17,11 +17,9 @@ __all__ = [
     "bits_per_char",
     "cold_start",
     "generate",
-    "generate_batch",
     "loss_report",
     "nats_per_char",
     "perplexity",
     "sample",
-    "sample_batch",
     "surprisal_nats",
 ]

@@ -25,6 +25,8 @@ from itertools import pairwise
 
 import numpy as np
 
+from charrnn.sampling import softmax
+
 WORD = "hello"
 # The course's weights: W_H (d, d), W_X (d, k), W_Y (k, d) with d = 3 hidden units, k = 4 characters.
 W_H = np.array([[0.1, 0.5, 0.1], [0.5, 0.9, 0.3], [0.3, 0.2, 0.1]])
@@ -102,11 +104,6 @@ def one_hot(index: int, size: int) -> np.ndarray:
     x = np.zeros(size)
     x[index] = 1.0
     return x
-
-
-def softmax(scores: np.ndarray) -> np.ndarray:
-    e = np.exp(scores - scores.max())  # shifted: same result, no overflow
-    return e / e.sum()
 
 
 def run_lesson(word: str = WORD, weights: Weights = COURSE_WEIGHTS, vocab: list[str] | None = None) -> Lesson:

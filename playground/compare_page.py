@@ -175,7 +175,7 @@ def cell_key(cell: Cell, model: CharRNN, g: Grid) -> tuple:
 
 
 def settings_for(temperature: float) -> SamplingSettings:
-    return SamplingSettings(greedy=True) if temperature == grid.GREEDY else SamplingSettings(temperature)
+    return SamplingSettings.from_temperature(temperature)  # grid.GREEDY (0) is greedy
 
 
 def cannot_run(model: CharRNN | str, prime: str) -> str | None:

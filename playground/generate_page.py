@@ -270,7 +270,7 @@ def render(model: CharRNN, current_settings: Callable[[], Settings], run_started
         prime_feedback(model, prime)
         if dropped_keep:
             st.warning("The kept text holds characters this model does not know: it is dropped.")
-        if not ss.greedy and ss.temperature <= 0:
+        if not ss.greedy and current_settings().is_greedy:
             st.info("Temperature 0 means greedy: the most likely character every time (the seed does not matter).")
     result: Sample | None = ss.get("sample")
     if result is None or result.trace is None:

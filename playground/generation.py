@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from charrnn import CharRNN, SamplingSettings, Step, generate
-from charrnn.sampling import distributions, make_step
+from charrnn.sampling import distributions, make_step, softmax
 from playground.params import PRIME_MAX
 
 Distributions = tuple[np.ndarray, np.ndarray, np.ndarray]  # raw, tempered, final
@@ -87,6 +87,4 @@ def stream(
 
 def tempered(probs_raw: np.ndarray, temperature: float) -> np.ndarray:
     """``softmax(log p / T)``: how temperature ``T`` reshapes the model's distribution (T=1: as is)."""
-    logp = np.log(np.maximum(probs_raw.astype(np.float64), 1e-300)) / temperature
-    z = np.exp(logp - logp.max())
-    return z / z.sum()
+    return softmax(np.log(np.maximum(probs_raw.astype(np.float64), 1e-300)), temperature)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from charrnn import SamplingSettings
 from charrnn.copycheck import MIN_LENGTH_DEFAULT
 from playground import catalog, hub
 from playground.params import (
@@ -48,7 +49,7 @@ PRESET = Grid(PRESET_STYLES, (0.8,), "ROMEO:\n", 1, 300)
 
 
 def temperature_label(t: float) -> str:
-    return "greedy" if t == GREEDY else f"T={t:g}"
+    return SamplingSettings.from_temperature(t).label
 
 
 def format_temperatures(temperatures: tuple[float, ...]) -> str:

@@ -50,11 +50,14 @@ class Settings:
 
     def sampling(self, vocab_size: int) -> SamplingSettings:
         """The library's settings: top-k at or above the vocabulary size and top-p 1 mean "off";
-        temperature 0 means greedy."""
-        greedy = self.greedy or self.temperature <= 0  # temperature 0 means greedy
+        temperature 0 means greedy (``SamplingSettings.from_temperature``)."""
         top_k = self.top_k if 0 < self.top_k < vocab_size else None
         top_p = self.top_p if self.top_p < 1 else None
-        return SamplingSettings(self.temperature if self.temperature > 0 else 1.0, top_k, top_p, greedy)
+        return SamplingSettings.from_temperature(self.temperature, top_k, top_p, self.greedy)
+
+    @property
+    def is_greedy(self) -> bool:
+        return self.sampling(0).greedy
 
     def same_sample(self, other: Settings) -> bool:
         """Whether both settings give the same text (the open tab does not matter)."""

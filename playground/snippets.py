@@ -6,14 +6,14 @@ from playground.params import PRIME_MAX, Settings
 
 
 def temperature_label(s: Settings) -> str:
-    return "greedy" if s.greedy or s.temperature <= 0 else f"T={s.temperature:g}"
+    return s.sampling(0).label
 
 
 def python_snippet(source: str, s: Settings) -> str:
     """Python that prints the sample of ``s`` (kept characters aside) from the model at ``source``
     (a folder or a Hub repo id): the library call behind the page."""
     args = [repr((s.prime or "")[-PRIME_MAX:]), f"length={s.length}"]
-    if s.greedy or s.temperature <= 0:
+    if s.is_greedy:
         args.append("greedy=True")
     else:
         args.append(f"temperature={s.temperature:g}")

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from charrnn import CharRNN, SamplingSettings, UnknownCharactersError, generate, generate_batch, sample_batch
+from charrnn import CharRNN, SamplingSettings, UnknownCharactersError, generate
 from charrnn.sampling import MAX_LENGTH, MIN_TEMPERATURE, Step
 from playground import generation, params
 
@@ -219,24 +219,6 @@ def test_any_finite_logits_give_distributions_that_sum_to_one(logits, settings, 
     assert_steps(steps, len(logits))
     if settings.top_k:
         assert np.count_nonzero(steps[0].probs) <= settings.top_k
-
-
-@fuzz(60)
-@given(
-    prime_list=st.lists(primes, min_size=1, max_size=5),
-    seed_list=st.lists(st.one_of(st.none(), st.integers(0, 2**64)), min_size=1, max_size=5),
-    settings=valid_settings,
-)
-def test_batches_of_any_primes_and_seeds(tiny_model: CharRNN, prime_list: list, seed_list: list, settings) -> None:
-    RAN["any_batch"] += 1
-    n = min(len(prime_list), len(seed_list))
-    prime_list, seed_list = prime_list[:n], [s if s is not None else 1 for s in seed_list[:n]]
-    rows = list(generate_batch(tiny_model, prime_list, 5, settings, seeds=seed_list, unknown="skip"))
-    for row in rows:
-        assert len(row) == n
-        assert_steps(row, len(tiny_model.vocab))
-    texts = ["".join(row[i].char for row in rows) for i in range(n)]
-    assert texts == sample_batch(tiny_model, prime_list, 5, settings, seeds=seed_list, unknown="skip")
 
 
 # ---------------------------------------------------------------- the query string

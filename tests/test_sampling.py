@@ -1,5 +1,5 @@
-"""Sampling on the fast engine: same text as the reference path, batched equals unbatched,
-and the edge cases of temperature, top-k, top-p and greedy."""
+"""Sampling on the fast engine: same text as the reference path, and the edge cases of
+temperature, top-k, top-p and greedy."""
 
 from __future__ import annotations
 
@@ -13,15 +13,11 @@ from charrnn import engine as engine_module
 from charrnn.sampling import (
     ReferenceStepper,
     SamplingSettings,
-    distributions,
-    draw,
-    draw_batch,
+    choose,
     filter_distribution,
     generate,
-    generate_batch,
-    make_step,
     sample,
-    sample_batch,
+    softmax,
 )
 
 VOCAB = list("\n abcdefghijklmnopqrstuvwxyzT,.:;'")
@@ -66,8 +62,8 @@ def test_seeded_text_is_the_same_as_the_reference_path(cell: str, settings: Samp
             np.testing.assert_allclose(a.probs, b.probs, **FLOAT32)
             # entropy sums V terms p log p of the probabilities above: V x their tolerance
             assert a.entropy_bits == pytest.approx(b.entropy_bits, rel=1e-4, abs=1e-4)
-        lean = sample(model, "the ", 150, settings.temperature, settings.top_k, settings.top_p, settings.greedy, seed)
-        assert lean == text(fast)
+        joined = sample(model, "the ", 150, settings.temperature, settings.top_k, settings.top_p, settings.greedy, seed)
+        assert joined == text(fast)
 
 
 def test_trained_model_default_engine_matches_reference(tiny_model: CharRNN) -> None:
@@ -88,7 +84,7 @@ def test_unknown_engine_is_rejected(tiny_model: CharRNN) -> None:
     with pytest.raises(ValueError, match="engine"):
         list(generate(tiny_model, "To", 5, engine="turbo"))
     with pytest.raises(ValueError, match="engine"):
-        sample_batch(tiny_model, ["To"], 5, engine="turbo")
+        sample(tiny_model, "To", 5, engine="turbo")
 
 
 def test_prime_is_one_call_then_one_step_per_character(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,45 +105,6 @@ def test_prime_is_one_call_then_one_step_per_character(monkeypatch: pytest.Monke
     steps = list(generate(model, "a long prime of some chars", 10, seed=0))
     assert len(steps) == 10
     assert calls == {"run": [(1, 26)], "step": 9}
-
-
-@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-def test_batch_equals_one_stream_at_a_time(cell: str) -> None:
-    model = random_model(cell)
-    primes = ["the ", "a", "the ", "zebra: "]
-    seeds = [1, 2, 3, 1]
-    settings = SamplingSettings(temperature=0.9, top_p=0.95)
-    batched = list(generate_batch(model, primes, 80, settings, seeds))
-    assert len(batched) == 80 and all(len(row) == 4 for row in batched)
-    lean = sample_batch(model, primes, 80, settings, seeds)
-    for i, (prime, seed) in enumerate(zip(primes, seeds, strict=True)):
-        alone = list(generate(model, prime, 80, settings, seed=seed))
-        row = [steps[i] for steps in batched]
-        assert "".join(s.char for s in row) == lean[i]  # the batch path twice: exact
-        # matrix-matrix against matrix-vector products: the same draws up to near ties
-        assert_same_draws(row, alone, seed)
-        if text(row) == text(alone):
-            np.testing.assert_allclose(row[-1].probs, alone[-1].probs, **FLOAT32)
-            assert row[5].rank == alone[5].rank
-    other = list(generate_batch(model, primes, 80, settings, seeds, engine="reference"))
-    for i, seed in enumerate(seeds):  # PyTorch: another path, so the same draws up to near ties
-        assert_same_draws([steps[i] for steps in batched], [steps[i] for steps in other], seed)
-
-
-def test_batch_with_one_prime_and_many_seeds(tiny_model: CharRNN) -> None:
-    # The batch's matrix-matrix products against one stream's: the same draws up to near ties.
-    hot = SamplingSettings(temperature=1.2)
-    batched = list(generate_batch(tiny_model, "To be", 50, hot, seeds=[0, 1, 2]))
-    for i in range(3):
-        assert_same_draws([steps[i] for steps in batched], list(generate(tiny_model, "To be", 50, hot, seed=i)), i)
-    assert len(set(sample_batch(tiny_model, "To be", 50, hot, seeds=[0, 1, 2]))) == 3
-    greedy = list(generate_batch(tiny_model, ["To", "be"], 30, SamplingSettings(greedy=True)))
-    for i, prime in enumerate(("To", "be")):
-        alone = list(generate(tiny_model, prime, 30, SamplingSettings(greedy=True)))
-        assert_same_draws([steps[i] for steps in greedy], alone, None, greedy=True)
-    assert sample_batch(tiny_model, ["To"], 0) == [""]
-    with pytest.raises(ValueError, match="one seed per prime"):
-        sample_batch(tiny_model, ["To", "be"], 5, seeds=[1])
 
 
 def test_top_k_1_and_tiny_top_p_are_greedy(tiny_model: CharRNN) -> None:
@@ -182,59 +139,6 @@ def test_probabilities_sum_to_one_and_are_finite(temperature: float, scale: floa
                 assert p.sum() == pytest.approx(1.0, abs=1e-9)
             assert step.probs[step.char_id] > 0
             assert np.isfinite(step.entropy_bits) and np.isfinite(step.entropy_raw_bits)
-        rows = next(iter(generate_batch(model, ["the", "a"], 1, settings, seeds=[1, 2])))
-        for step in rows:
-            assert step.probs.sum() == pytest.approx(1.0, abs=1e-9)
-
-
-def test_batched_distributions_filters_and_draws_equal_row_by_row() -> None:
-    rng = np.random.default_rng(0)
-    logits = (rng.standard_normal((8, 40)) * 3).astype(np.float32)
-    logits[2] = logits[2, 0]  # an all-equal row: ties everywhere
-    for settings in [*SETTINGS, SamplingSettings(top_k=1), SamplingSettings(top_p=1e-12, temperature=0.05)]:
-        batched = distributions(logits, settings)
-        for i in range(len(logits)):
-            alone = distributions(logits[i], settings)
-            for b, a in zip(batched, alone, strict=True):
-                assert np.array_equal(b[i], a)
-        if not settings.greedy:
-            ids = draw_batch(batched[2], [np.random.default_rng(s) for s in range(8)])
-            assert ids.tolist() == [draw(batched[2][i], np.random.default_rng(i)) for i in range(8)]
-    probs = rng.dirichlet(np.ones(40), size=5)
-    for top_k, top_p in [(3, None), (None, 0.3), (5, 0.99), (40, 1.0)]:
-        rows = filter_distribution(probs, top_k, top_p)
-        for i in range(5):
-            assert np.array_equal(rows[i], filter_distribution(probs[i], top_k, top_p))
-
-
-class RecordingStepper(ReferenceStepper):
-    def __init__(self, model: CharRNN):
-        super().__init__(model)
-        self.logits: list[np.ndarray] = []
-
-    def prime(self, ids: list[int]) -> np.ndarray:
-        self.logits.append(super().prime(ids))
-        return self.logits[-1]
-
-    def step(self, char_id: int) -> np.ndarray:
-        self.logits.append(super().step(char_id))
-        return self.logits[-1]
-
-
-@pytest.mark.parametrize("settings", [*SETTINGS, SamplingSettings(top_k=1, temperature=0.05)], ids=repr)
-def test_steps_equal_the_plain_distribution_functions(settings: SamplingSettings) -> None:
-    """The vectorised per-step sampler reports what distributions() + make_step() compute."""
-    model = random_model("gru", seed=4)
-    stepper = RecordingStepper(model)
-    steps = list(generate(model, "the ", 40, settings, seed=2, stepper=stepper))
-    for step, logits in zip(steps, stepper.logits, strict=True):
-        dists = distributions(logits, settings)
-        plain = make_step(step.position, step.char_id, model.vocab.chars, dists)
-        for name in ("probs_raw", "probs_tempered", "probs"):
-            assert np.array_equal(getattr(step, name), getattr(plain, name))
-        assert (step.char, step.prob, step.prob_raw, step.rank) == (plain.char, plain.prob, plain.prob_raw, plain.rank)
-        assert step.entropy_bits == pytest.approx(plain.entropy_bits, abs=1e-9)
-        assert step.entropy_raw_bits == pytest.approx(plain.entropy_raw_bits, abs=1e-9)
 
 
 def test_draw_never_leaves_the_vocabulary() -> None:
@@ -243,8 +147,8 @@ def test_draw_never_leaves_the_vocabulary() -> None:
             return 1.0 - 2**-53
 
     probs = np.array([0.2, 0.3, 0.5, 0.0])
-    assert draw(probs, One()) == 2  # type: ignore[arg-type]
-    assert draw_batch(np.stack([probs, probs]), [One(), One()]).tolist() == [2, 2]  # type: ignore[list-item]
+    assert choose(probs, One()) == 2  # type: ignore[arg-type]
+    assert choose(probs, One(), greedy=True) == 2  # type: ignore[arg-type]
 
 
 def test_different_draws_away_from_a_tie_are_caught(tiny_model: CharRNN) -> None:
@@ -253,3 +157,29 @@ def test_different_draws_away_from_a_tie_are_caught(tiny_model: CharRNN) -> None
     ours, other_seed = (list(generate(tiny_model, "To be", 60, settings, seed=s)) for s in (0, 1))
     with pytest.raises(AssertionError, match="from a tie"):
         assert_same_draws(ours, other_seed, 0)
+
+
+def test_softmax_is_shifted_and_tempered() -> None:
+    logits = np.array([1000.0, 999.0, -1000.0], np.float32)  # exp(1000) overflows unshifted
+    p = softmax(logits)
+    assert p.dtype == np.float64 and p.sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(p[:2] / p[:2].sum(), [1 / (1 + np.e**-1), 1 / (1 + np.e)])
+    assert np.array_equal(softmax(logits, 0.5), softmax(logits * 2))
+    rows = softmax(np.stack([logits, logits[::-1]]))  # (B, V): row by row
+    assert np.array_equal(rows[0], p) and np.array_equal(rows[1], p[::-1])
+
+
+def test_filter_keeps_the_head_and_never_empties() -> None:
+    probs = np.array([0.1, 0.4, 0.3, 0.2])
+    np.testing.assert_allclose(filter_distribution(probs, 2, None), [0, 4 / 7, 3 / 7, 0])
+    np.testing.assert_allclose(filter_distribution(probs, None, 0.5), [0, 4 / 7, 3 / 7, 0])
+    np.testing.assert_allclose(filter_distribution(probs, 3, 1e-12), [0, 1, 0, 0])
+    assert filter_distribution(probs, 4, 1.0) is probs and filter_distribution(probs, None, None) is probs
+
+
+def test_temperature_zero_means_greedy_in_one_place() -> None:
+    assert SamplingSettings.from_temperature(0) == SamplingSettings(1.0, greedy=True)
+    assert SamplingSettings.from_temperature(-1, top_k=5).greedy
+    assert SamplingSettings.from_temperature(0.7, top_k=0) == SamplingSettings(0.7)
+    assert SamplingSettings.from_temperature(0.7).label == "T=0.7"
+    assert SamplingSettings.from_temperature(0.0).label == "greedy"

@@ -48,7 +48,8 @@ import torch
 from charrnn import CharRNN
 from charrnn.files import atomic_write_json
 from charrnn.history import HISTORY_FILE, new_history
-from charrnn.lesson import central_differences, relative_error, softmax
+from charrnn.lesson import central_differences, relative_error
+from charrnn.sampling import softmax
 from charrnn.vocab import Vocab
 from training.card import write_card
 from training.train import hardware, sample_steps
@@ -139,7 +140,7 @@ def sample_ids(
     ids, current = [], first_id
     for _ in range(length):
         h = np.tanh(params["W_H"] @ h + params["W_X"][:, current] + params["b_h"])  # (d,)
-        y = softmax((params["W_Y"] @ h + params["b_y"]) / temperature)  # (k,)
+        y = softmax(params["W_Y"] @ h + params["b_y"], temperature)  # (k,)
         current = int(rng.choice(len(y), p=y))
         ids.append(current)
     return ids
