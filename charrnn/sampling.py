@@ -28,6 +28,8 @@ MAX_LENGTH = 100_000
 # softmax turns to NaN; a temperature this low is argmax in all but exact ties anyway.
 MIN_TEMPERATURE = 1e-6
 ENGINES = ("fast", "reference")
+# The ufuncs behind ndarray.max/sum/cumsum, called directly: same results, less dispatch per step.
+_max, _sum, _cumsum = np.maximum.reduce, np.add.reduce, np.add.accumulate
 
 
 def generate(
@@ -141,12 +143,12 @@ class Step:
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """softmax(logits / temperature) over the last axis, in float64: the product's one softmax.
     Shifted by the maximum, so logits in the hundreds (or a tiny temperature) cannot overflow."""
-    z = np.array(logits, dtype=np.float64)  # a copy: (..., V)
+    z = logits.astype(np.float64)  # a copy: (..., V)
     if temperature != 1:
         z /= temperature
-    z -= z.max(axis=-1, keepdims=True)
+    z -= _max(z, axis=-1, keepdims=True)
     np.exp(z, out=z)
-    z /= z.sum(axis=-1, keepdims=True)
+    z /= _sum(z, axis=-1, keepdims=True)
     return z
 
 
@@ -175,7 +177,7 @@ def filter_distribution(probs: np.ndarray, top_k: int | None, top_p: float | Non
     keep = min(top_k, size) if top_k else size
     if top_p is not None and top_p < 1:
         order = (-probs).argsort(kind="stable")
-        cumulative = np.cumsum(probs[order])
+        cumulative = _cumsum(probs[order])
         keep = min(keep, int(cumulative.searchsorted(top_p * cumulative[-1])) + 1)
     elif keep < size:
         order = (-probs).argsort(kind="stable")
@@ -184,7 +186,7 @@ def filter_distribution(probs: np.ndarray, top_k: int | None, top_p: float | Non
     head = order[:keep]
     out = np.zeros(size)
     out[head] = probs[head]
-    out /= out.sum()
+    out /= _sum(out)
     return out
 
 
@@ -193,7 +195,7 @@ def choose(probs: np.ndarray, rng: np.random.Generator, greedy: bool = False) ->
     (the same seed gives the same ids on any engine)."""
     if greedy:
         return int(probs.argmax())
-    cumulative = np.cumsum(probs)
+    cumulative = _cumsum(probs)
     return min(int(cumulative.searchsorted(rng.random() * cumulative[-1], "right")), len(probs) - 1)
 
 
