@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -16,7 +17,8 @@ COLD_CONTEXT = 256  # characters before each that the warm reading has
 COLD_SPAN = 32  # characters after each that both readings score
 
 
-def bits_per_char(nats_per_char: float) -> float:
+def bits_per_char(nats_per_char: float | np.ndarray) -> float | np.ndarray:
+    """Nats to bits (a number or an array of them): the one place the unit changes."""
     return nats_per_char / LN2
 
 
@@ -36,22 +38,50 @@ def loss_report(nats_per_char: float, chars: int, **extra: object) -> dict:
 
 
 @torch.inference_mode()
-def surprisal_nats(model: CharRNN, ids: list[int] | torch.Tensor, chunk: int = 4096) -> np.ndarray:
-    """-ln p(ids[t] | ids[:t]) for every t = 0..N-1, in one stateful pass fed ``chunk`` chars at a
-    time (state carried between chunks, so the result equals a single full-length pass). The
-    first character is predicted from the model's start state (``CharRNN.start_logits``; for a
-    model without one, from zeros: the head's bias alone). Returns (N,) float64."""
+def scored_chunks(
+    model: CharRNN, ids: torch.Tensor, chunk: int, targets: torch.Tensor | None = None
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The one stateful scoring loop: read ids (S, N) as S streams, ``chunk`` characters at a time
+    with the state carried between chunks (so the result equals one full-length pass), in eval
+    mode. Yields (logits (S, T, V), targets (S, T)) per chunk.
+
+    ``targets`` None: every character of ids is predicted from the ones before it, the first from
+    the model's start state (``CharRNN.predictions``; for a model without one, from zeros: the
+    head's bias alone). Else the logits after ids[:, t] predict targets[:, t] (training's split)."""
     was_training = model.training
     model.eval()
-    ids = torch.as_tensor(ids, dtype=torch.long).view(1, -1)
     device = model.head.weight.device
-    state, following, out = None, None, []
-    for start in range(0, ids.shape[1], chunk):
-        x = ids[:, start : start + chunk].to(device)  # (1, T)
-        predictions, state, following = model.predictions(x, state, following)  # (1, T, V)
-        out.append(F.cross_entropy(predictions[0].float(), x[0], reduction="none").double().cpu().numpy())
-    model.train(was_training)
+    state, following = None, None
+    try:
+        for start in range(0, ids.shape[1], chunk):
+            x = ids[:, start : start + chunk].to(device)  # (S, T)
+            if targets is None:
+                logits, state, following = model.predictions(x, state, following)  # (S, T, V)
+                yield logits, x
+            else:
+                logits, state = model(x, state)  # (S, T, V)
+                yield logits, targets[:, start : start + chunk].to(device)
+    finally:
+        model.train(was_training)
+
+
+def surprisal_nats(model: CharRNN, ids: list[int] | torch.Tensor, chunk: int = 4096) -> np.ndarray:
+    """-ln p(ids[t] | ids[:t]) for every t = 0..N-1 (``scored_chunks``). Returns (N,) float64."""
+    ids = torch.as_tensor(ids, dtype=torch.long).view(1, -1)
+    out = [
+        F.cross_entropy(logits[0].float(), y[0], reduction="none").double().cpu().numpy()
+        for logits, y in scored_chunks(model, ids, chunk)
+    ]
     return np.concatenate(out) if out else np.zeros(0)
+
+
+def mean_nats(model: CharRNN, ids: torch.Tensor, targets: torch.Tensor, chunk: int) -> float:
+    """Mean -ln p(targets | ids so far) over S streams ids, targets (S, N) (``scored_chunks``)."""
+    total, count = 0.0, 0
+    for logits, y in scored_chunks(model, ids, chunk, targets):
+        total += F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(), reduction="sum").item()
+        count += y.numel()
+    return total / count
 
 
 def nats_per_char(model: CharRNN, ids: list[int] | torch.Tensor, chunk: int = 4096) -> float:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from charrnn import lesson
+from charrnn import bits_per_char, lesson
 from playground.table import visible
 
 WORD_MAX = 12
@@ -161,7 +161,7 @@ def render() -> None:
     m2.metric("J (mean per character)", f"{result.mean_loss:.2f} nats")
     m3.metric(
         "J in bits",
-        f"{result.mean_loss / np.log(2):.2f} bits",
+        f"{bits_per_char(result.mean_loss):.2f} bits",
         help=f"A uniform guess costs log₂ k = {np.log2(len(vocab)):.2f} bits",
     )
     for step in result.steps:

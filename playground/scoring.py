@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from charrnn import CharRNN
+from charrnn.metrics import bits_per_char, scored_chunks
 from playground.table import percent, top_alternatives, visible
 
 SCORE_MAX = 10_000  # characters scored at most; the rest of a longer text is left out (and said)
@@ -24,7 +24,7 @@ class Score:
     ``charrnn.metrics.surprisal_nats``."""
 
     chars: tuple[str, ...]  # the text as scored: unknown-character policy applied
-    bits: np.ndarray
+    nats: np.ndarray  # -ln p of each character
     prob: np.ndarray
     rank: np.ndarray
     expected: tuple[str, ...]  # the model's favourite guesses at each position
@@ -37,16 +37,20 @@ class Score:
         return len(self.chars)
 
     @property
+    def bits(self) -> np.ndarray:
+        return bits_per_char(self.nats)
+
+    @property
     def total_bits(self) -> float:
         return float(np.nansum(self.bits))
 
     @property
-    def bits_per_char(self) -> float:
-        return self.total_bits / self.scored if self.scored else float("nan")
+    def nats_per_char(self) -> float:
+        return float(np.nansum(self.nats)) / self.scored if self.scored else float("nan")
 
     @property
-    def nats_per_char(self) -> float:
-        return self.bits_per_char * math.log(2)
+    def bits_per_char(self) -> float:
+        return bits_per_char(self.nats_per_char)
 
 
 @torch.inference_mode()
@@ -62,21 +66,17 @@ def score_text(model: CharRNN, text: str, policy: str, replacement: str | None =
     if not ids:
         raise ValueError("Give at least one character the model can read.")
     n = len(ids)
-    bits = np.full(n, np.nan)
+    nats = np.full(n, np.nan)
     prob = np.full(n, np.nan)
     rank = np.zeros(n, dtype=np.int64)
     guesses = np.zeros((n, GUESSES), dtype=np.int64)
     guess_probs = np.zeros((n, GUESSES))
-    tensor = torch.tensor(ids, dtype=torch.long)
-    state, following = None, None  # carried from chunk to chunk; the first chunk begins at the start state
-    for start in range(0, n, CHUNK):
-        y = tensor[start : start + CHUNK]  # (T,): the characters scored in this chunk
-        predictions, state, following = model.predictions(y.view(1, -1), state, following)  # (1, T, V)
-        logp = F.log_softmax(predictions[0].double(), dim=-1).numpy()  # (T, V)
-        rows = np.arange(len(y))
-        target = logp[rows, y.numpy()]
-        at = slice(start, start + len(y))
-        bits[at] = -target / math.log(2)
+    chunks = scored_chunks(model, torch.tensor([ids], dtype=torch.long), CHUNK)
+    for i, (predictions, y) in enumerate(chunks):  # (1, T, V), (1, T)
+        logp = F.log_softmax(predictions[0].double(), dim=-1).cpu().numpy()  # (T, V)
+        target = logp[np.arange(y.shape[1]), y[0].cpu().numpy()]  # (T,) ln p of each character
+        at = slice(i * CHUNK, i * CHUNK + len(target))
+        nats[at] = -target
         prob[at] = np.exp(target)
         rank[at] = (logp > target[:, None]).sum(axis=1) + 1
         top = top_alternatives(logp, GUESSES)
@@ -88,5 +88,5 @@ def score_text(model: CharRNN, text: str, policy: str, replacement: str | None =
         for i in range(n)
     )
     return Score(
-        tuple(vocab.decode(ids)), bits, prob, rank, expected, encoded.unknown, encoded.unknown_count, truncated
+        tuple(vocab.decode(ids)), nats, prob, rank, expected, encoded.unknown, encoded.unknown_count, truncated
     )

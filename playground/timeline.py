@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from charrnn.history import sampled_records
-from charrnn.metrics import perplexity
+from charrnn.metrics import bits_per_char, perplexity
 
 SPLITS = {"train_loss": "train", "val_loss": "validation"}
 
@@ -30,7 +30,7 @@ def loss_frame(history: dict[str, Any]) -> pd.DataFrame:
             if loss is not None:
                 epoch = _finite(record.get("epoch"))
                 rows.append(
-                    {"step": int(step), "epoch": epoch, "split": split, "nats": loss, "bits": loss / math.log(2)}
+                    {"step": int(step), "epoch": epoch, "split": split, "nats": loss, "bits": bits_per_char(loss)}
                 )
     return pd.DataFrame(rows, columns=["step", "epoch", "split", "nats", "bits"])
 
@@ -67,7 +67,7 @@ def loss_text(value: Any, unit: str = "nats") -> str:
     loss = _finite(value)
     if loss is None:
         return "—"
-    return f"{loss / math.log(2) if unit == 'bits' else loss:.3f}"
+    return f"{bits_per_char(loss) if unit == 'bits' else loss:.3f}"
 
 
 def perplexity_text(value: Any) -> str:

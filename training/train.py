@@ -30,7 +30,7 @@ from tqdm import tqdm
 from charrnn import CharRNN, Vocab
 from charrnn.files import atomic_write_json, remove_stale_temporaries
 from charrnn.history import HISTORY_FILE, load_history, new_history
-from charrnn.metrics import paragraph_starts
+from charrnn.metrics import bits_per_char, mean_nats, paragraph_starts
 from charrnn.model import CONFIG_FILE, WEIGHTS_FILE, CheckpointError
 from charrnn.sampling import sample
 from corpora import CORPORA, CorpusError
@@ -140,19 +140,10 @@ def start_positions(text: str, seq_len: int) -> torch.Tensor:
     return torch.tensor(starts)
 
 
-@torch.inference_mode()
 def validation_loss(model: CharRNN, val_ids: torch.Tensor, device) -> float:
-    was_training = model.training
-    model.eval()
+    """Nats/char of the validation split, read as parallel stateful streams (``metrics.mean_nats``)."""
     x, y = to_streams(val_ids, min(VAL_STREAMS, max(1, (len(val_ids) - 1) // 2)), 1)  # (S, N)
-    state, total, count = None, 0.0, 0
-    for start in range(0, x.shape[1], VAL_CHUNK):
-        xb, yb = x[:, start : start + VAL_CHUNK].to(device), y[:, start : start + VAL_CHUNK].to(device)
-        logits, state = model(xb, state)
-        total += F.cross_entropy(logits.flatten(0, 1).float(), yb.flatten(), reduction="sum").item()
-        count += yb.numel()
-    model.train(was_training)
-    return total / count
+    return mean_nats(model, x, y, VAL_CHUNK)
 
 
 class Trainer:
@@ -555,7 +546,7 @@ class Trainer:
         trained = record["train_loss"] if record["train_loss"] is not None else record["start_loss"]
         return (
             f"step {step} epoch {record['epoch']:.2f}: train {trained:.4f} "
-            f"val {val:.4f} nats/char ({val / math.log(2):.4f} bits)"
+            f"val {val:.4f} nats/char ({bits_per_char(val):.4f} bits)"
         )
 
     def stop(self, step: int, hidden) -> None:
