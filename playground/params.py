@@ -110,109 +110,140 @@ def parse_query(query: Mapping[str, str | list[str]]) -> tuple[Settings, list[st
     given = {str(k): _last(v) for k, v in query.items()}
     q = {k: clean_text(v) for k, v in given.items()}
     notes: list[str] = []
-    s = Settings()
     garbled = [k for k in q if q[k] != given[k]]
     if garbled:
         notes.append(f"The link's {', '.join(garbled)} held broken characters (lone surrogates): they are dropped.")
-
-    if "style" in q:
-        style = q["style"]
-        try:
-            style = hub.hub_key(hub.repo_of(style)) if hub.is_hub_key(style) else style
-            ok = hub.is_hub_key(style) or catalog.is_valid_name(style)
-        except ValueError:
-            ok = False
-        if ok:
-            s = replace(s, style=style)
-        else:
-            notes.append(f"The link names the style {_shown(style)}, which is not a model name: it is ignored.")
-
-    if "prime" in q:
-        prime = q["prime"]
-        if len(prime) > PRIME_MAX:
-            notes.append(f"The link's prime has {len(prime):,} characters; only its last {PRIME_MAX:,} are used.")
-            prime = prime[-PRIME_MAX:]
-        s = replace(s, prime=prime)
-
-    if "len" in q:
-        length = _parse_int(q["len"])
-        if length is None:
-            notes.append(f"Length {_shown(q['len'])} is not a whole number: using {LENGTH_DEFAULT}.")
-        elif not LENGTH_MIN <= length <= LENGTH_MAX:
-            clamped = min(max(length, LENGTH_MIN), LENGTH_MAX)
-            notes.append(f"Length {length:,} is out of range ({LENGTH_MIN}–{LENGTH_MAX:,}): using {clamped:,}.")
-            s = replace(s, length=clamped)
-        else:
-            s = replace(s, length=length)
-
-    if "greedy" in q:
-        flag = q["greedy"].strip().lower()
-        if flag in _TRUE or flag in _FALSE:
-            s = replace(s, greedy=flag in _TRUE)
-        else:
-            notes.append(f"greedy={_shown(q['greedy'])} is neither 1 nor 0: greedy is off.")
-
-    if "temp" in q:
-        temperature = _parse_float(q["temp"])
-        if temperature is None or temperature < 0:
-            notes.append(f"Temperature {_shown(q['temp'])} is not a number above 0: using {TEMPERATURE_DEFAULT}.")
-        elif temperature == 0:
-            notes.append("Temperature 0 means greedy: the most likely character every time.")
-            s = replace(s, greedy=True)
-        elif temperature < TEMPERATURE_MIN:
-            notes.append(f"Temperature {temperature:g} is below {TEMPERATURE_MIN:g}: using {TEMPERATURE_MIN:g}.")
-            s = replace(s, temperature=TEMPERATURE_MIN)
-        elif temperature > TEMPERATURE_MAX:
-            notes.append(f"Temperature {temperature:g} is above {TEMPERATURE_MAX:g}: using {TEMPERATURE_MAX:g}.")
-            s = replace(s, temperature=TEMPERATURE_MAX)
-        else:
-            s = replace(s, temperature=round(temperature, 4))
-
-    if "k" in q:
-        top_k = _parse_int(q["k"])
-        if top_k is None or top_k < 0:
-            notes.append(f"Top-k {_shown(q['k'])} is not a whole number ≥ 0: top-k is off.")
-        else:
-            s = replace(s, top_k=min(top_k, TOP_K_MAX))
-
-    if "p" in q:
-        top_p = _parse_float(q["p"])
-        if top_p is None or top_p <= 0:
-            notes.append(f"Top-p {_shown(q['p'])} is not a number in (0, 1]: top-p is off.")
-        elif top_p > 1:
-            notes.append(f"Top-p {top_p:g} is above 1: top-p is off.")
-        elif top_p < TOP_P_MIN:
-            notes.append(f"Top-p {top_p:g} is below {TOP_P_MIN:g}: using {TOP_P_MIN:g}.")
-            s = replace(s, top_p=TOP_P_MIN)
-        else:
-            s = replace(s, top_p=round(top_p, 4))
-
-    if "seed" in q:
-        seed = _parse_int(q["seed"])
-        if seed is None or not 0 <= seed <= SEED_MAX:
-            notes.append(f"Seed {_shown(q['seed'])} is not a whole number in 0–{SEED_MAX}: a new seed is used.")
-        else:
-            s = replace(s, seed=seed)
-
-    if "unknown" in q:
-        if q["unknown"] in UNKNOWN_POLICIES:
-            s = replace(s, unknown=q["unknown"])
-        else:
-            notes.append(
-                f"Unknown-character policy {_shown(q['unknown'])} is not one of {', '.join(UNKNOWN_POLICIES)}: "
-                f"using {POLICY_DEFAULT}."
-            )
-
-    if "keep" in q:
-        keep = q["keep"]
-        if len(keep) > LENGTH_MAX:
-            notes.append(f"The link keeps {len(keep):,} characters; only the first {LENGTH_MAX:,} are used.")
-            keep = keep[:LENGTH_MAX]
-        s = replace(s, keep=keep, length=max(s.length, len(keep)))
-
-    if q.get("tab") in TABS:
-        s = replace(s, tab=q["tab"])
+    s = Settings()
+    for key, read in _READERS.items():  # in this order: keep may lengthen len, temp 0 sets greedy
+        if key in q:
+            s = read(s, q[key], notes)
     return s, notes
+
+
+# One reader per query key: (settings so far, the key's text, notes) -> settings. Each takes a
+# valid value as given and replaces any other (clamped, or its default) with a note saying so.
+
+
+def _read_style(s: Settings, style: str, notes: list[str]) -> Settings:
+    try:
+        style = hub.hub_key(hub.repo_of(style)) if hub.is_hub_key(style) else style
+        ok = hub.is_hub_key(style) or catalog.is_valid_name(style)
+    except ValueError:
+        ok = False
+    if ok:
+        return replace(s, style=style)
+    notes.append(f"The link names the style {_shown(style)}, which is not a model name: it is ignored.")
+    return s
+
+
+def _read_prime(s: Settings, prime: str, notes: list[str]) -> Settings:
+    if len(prime) > PRIME_MAX:
+        notes.append(f"The link's prime has {len(prime):,} characters; only its last {PRIME_MAX:,} are used.")
+        prime = prime[-PRIME_MAX:]
+    return replace(s, prime=prime)
+
+
+def _read_length(s: Settings, text: str, notes: list[str]) -> Settings:
+    length = _parse_int(text)
+    if length is None:
+        notes.append(f"Length {_shown(text)} is not a whole number: using {LENGTH_DEFAULT}.")
+        return s
+    if not LENGTH_MIN <= length <= LENGTH_MAX:
+        clamped = min(max(length, LENGTH_MIN), LENGTH_MAX)
+        notes.append(f"Length {length:,} is out of range ({LENGTH_MIN}–{LENGTH_MAX:,}): using {clamped:,}.")
+        return replace(s, length=clamped)
+    return replace(s, length=length)
+
+
+def _read_greedy(s: Settings, text: str, notes: list[str]) -> Settings:
+    flag = text.strip().lower()
+    if flag in _TRUE or flag in _FALSE:
+        return replace(s, greedy=flag in _TRUE)
+    notes.append(f"greedy={_shown(text)} is neither 1 nor 0: greedy is off.")
+    return s
+
+
+def _read_temperature(s: Settings, text: str, notes: list[str]) -> Settings:
+    temperature = _parse_float(text)
+    if temperature is None or temperature < 0:
+        notes.append(f"Temperature {_shown(text)} is not a number above 0: using {TEMPERATURE_DEFAULT}.")
+        return s
+    if temperature == 0:
+        notes.append("Temperature 0 means greedy: the most likely character every time.")
+        return replace(s, greedy=True)
+    if temperature < TEMPERATURE_MIN:
+        notes.append(f"Temperature {temperature:g} is below {TEMPERATURE_MIN:g}: using {TEMPERATURE_MIN:g}.")
+        return replace(s, temperature=TEMPERATURE_MIN)
+    if temperature > TEMPERATURE_MAX:
+        notes.append(f"Temperature {temperature:g} is above {TEMPERATURE_MAX:g}: using {TEMPERATURE_MAX:g}.")
+        return replace(s, temperature=TEMPERATURE_MAX)
+    return replace(s, temperature=round(temperature, 4))
+
+
+def _read_top_k(s: Settings, text: str, notes: list[str]) -> Settings:
+    top_k = _parse_int(text)
+    if top_k is None or top_k < 0:
+        notes.append(f"Top-k {_shown(text)} is not a whole number ≥ 0: top-k is off.")
+        return s
+    return replace(s, top_k=min(top_k, TOP_K_MAX))
+
+
+def _read_top_p(s: Settings, text: str, notes: list[str]) -> Settings:
+    top_p = _parse_float(text)
+    if top_p is None or top_p <= 0:
+        notes.append(f"Top-p {_shown(text)} is not a number in (0, 1]: top-p is off.")
+        return s
+    if top_p > 1:
+        notes.append(f"Top-p {top_p:g} is above 1: top-p is off.")
+        return s
+    if top_p < TOP_P_MIN:
+        notes.append(f"Top-p {top_p:g} is below {TOP_P_MIN:g}: using {TOP_P_MIN:g}.")
+        return replace(s, top_p=TOP_P_MIN)
+    return replace(s, top_p=round(top_p, 4))
+
+
+def _read_seed(s: Settings, text: str, notes: list[str]) -> Settings:
+    seed = _parse_int(text)
+    if seed is None or not 0 <= seed <= SEED_MAX:
+        notes.append(f"Seed {_shown(text)} is not a whole number in 0–{SEED_MAX}: a new seed is used.")
+        return s
+    return replace(s, seed=seed)
+
+
+def _read_unknown(s: Settings, policy: str, notes: list[str]) -> Settings:
+    if policy in UNKNOWN_POLICIES:
+        return replace(s, unknown=policy)
+    notes.append(
+        f"Unknown-character policy {_shown(policy)} is not one of {', '.join(UNKNOWN_POLICIES)}: "
+        f"using {POLICY_DEFAULT}."
+    )
+    return s
+
+
+def _read_keep(s: Settings, keep: str, notes: list[str]) -> Settings:
+    if len(keep) > LENGTH_MAX:
+        notes.append(f"The link keeps {len(keep):,} characters; only the first {LENGTH_MAX:,} are used.")
+        keep = keep[:LENGTH_MAX]
+    return replace(s, keep=keep, length=max(s.length, len(keep)))
+
+
+def _read_tab(s: Settings, tab: str, notes: list[str]) -> Settings:
+    return replace(s, tab=tab) if tab in TABS else s  # an old or mistyped tab: the first, silently
+
+
+_READERS = {
+    "style": _read_style,
+    "prime": _read_prime,
+    "len": _read_length,
+    "greedy": _read_greedy,
+    "temp": _read_temperature,
+    "k": _read_top_k,
+    "p": _read_top_p,
+    "seed": _read_seed,
+    "unknown": _read_unknown,
+    "keep": _read_keep,
+    "tab": _read_tab,
+}
 
 
 def to_query(s: Settings) -> dict[str, str]:
