@@ -13,7 +13,7 @@ import streamlit as st
 from charrnn import UNKNOWN_POLICIES, CharRNN, UnknownCharactersError
 from playground import charts, generation, html, originality_page, params, snippets, table
 from playground.params import Settings
-from playground.trace import Sample, Trace
+from playground.trace import Sample
 
 STREAM_EVERY_S = 0.04
 BRANCH_EXTEND = 200
@@ -167,6 +167,11 @@ def settings_panel(model: CharRNN) -> None:
             disabled=ss.greedy,
             help="Below 1: safer, more repetitive. Above 1: wilder. 0 means greedy.",
         )
+    filter_settings(vocab_size)
+
+
+def filter_settings(vocab_size: int) -> None:
+    """Top-k, top-p, the unknown-character policy and greedy: the panel's second row."""
     c3, c4, c5, c6 = st.columns([1, 1, 1, 1])
     c3.number_input(
         "Top-k",
@@ -293,88 +298,100 @@ def table_selection() -> int | None:
 
 
 def show_sample(model: CharRNN, sample: Sample, out, current: Settings) -> None:
-    trace: Trace = sample.trace
-    s: Settings = sample.settings
-    n = len(trace)
+    n = len(sample.trace)
     row = table_selection()
     if row is not None and row != ss.get("_table_row") and row <= n:
         ss.pos = row  # a row picked in the table chooses the position to inspect
     ss._table_row = row
     with out.container():
-        facts = [f"{n:,} characters", f"seed {s.seed}", snippets.temperature_label(s)]
-        if sample.first_s is not None:
-            facts.append(f"first character after {sample.first_s:.2f} s")
-        if sample.total_s and n:
-            facts.append(f"done in {sample.total_s:.2f} s")
-        if n:
-            facts.append(f"{trace.bits_per_char:.2f} bits/char under the model")
-        if sample.status == "stopped":
-            w1, w2 = st.columns([4, 1], vertical_alignment="center")
-            w1.warning(f"Stopped after {n:,} of {s.length:,} characters.", icon="⏹")
-            w2.button(
-                "▶ Continue",
-                on_click=continue_stopped,
-                disabled=n == 0,
-                width="stretch",
-                help="Keep what was drawn and let the model go on to the full length.",
-            )
-        if not s.same_sample(current):
-            st.caption("⚠️ The settings have changed since this sample: press **Generate** to apply them.")
-        st.caption(" · ".join(facts))
-        selected = ss.get("pos")
+        sample_status(sample, current)
         prefix = ("…" if len(sample.prime_text) > PRIME_SHOWN else "") + sample.prime_text[-PRIME_SHOWN:]
-        st.html(
-            html.legend("unlikely", "likely")
-            + html.probability_html(
-                trace.chars, trace.prob, trace.prob_raw, trace.rank, prefix, selected, len(s.keep), sample.uid
-            )
-        )
-        st.caption(
-            "Hover a character for its probability and rank; select a row of the table below, or a "
-            "position, to see its whole distribution and branch from it."
-        )
-        with st.expander("Plain text, to copy or download"):
-            st.code(sample.prime_text + trace.text, language=None, wrap_lines=True)
-            st.download_button(
-                "⬇️ Download sample.txt",
-                data=sample.prime_text + trace.text,
-                file_name="sample.txt",
-                mime="text/plain",
-                on_click="ignore",
-            )
+        sample_text(sample, prefix)
         if n and sample.status != "running":
-            originality_page.render(model, prefix, trace.text, "generate")
+            originality_page.render(model, prefix, sample.trace.text, "generate")
     if n == 0:
         return
+    probability_table(sample)
+    inspector(model, sample)
+
+
+def sample_status(sample: Sample, current: Settings) -> None:
+    """One line of facts, and what to do when the sample was stopped or the settings changed."""
+    trace, s = sample.trace, sample.settings
+    n = len(trace)
+    facts = [f"{n:,} characters", f"seed {s.seed}", snippets.temperature_label(s)]
+    if sample.first_s is not None:
+        facts.append(f"first character after {sample.first_s:.2f} s")
+    if sample.total_s and n:
+        facts.append(f"done in {sample.total_s:.2f} s")
+    if n:
+        facts.append(f"{trace.bits_per_char:.2f} bits/char under the model")
+    if sample.status == "stopped":
+        w1, w2 = st.columns([4, 1], vertical_alignment="center")
+        w1.warning(f"Stopped after {n:,} of {s.length:,} characters.", icon="⏹")
+        w2.button(
+            "▶ Continue",
+            on_click=continue_stopped,
+            disabled=n == 0,
+            width="stretch",
+            help="Keep what was drawn and let the model go on to the full length.",
+        )
+    if not s.same_sample(current):
+        st.caption("⚠️ The settings have changed since this sample: press **Generate** to apply them.")
+    st.caption(" · ".join(facts))
+
+
+def sample_text(sample: Sample, prefix: str) -> None:
+    """The sample coloured by probability, and as plain text to copy or download."""
+    trace, s = sample.trace, sample.settings
+    st.html(
+        html.legend("unlikely", "likely")
+        + html.probability_html(
+            trace.chars, trace.prob, trace.prob_raw, trace.rank, prefix, ss.get("pos"), len(s.keep), sample.uid
+        )
+    )
+    st.caption(
+        "Hover a character for its probability and rank; select a row of the table below, or a "
+        "position, to see its whole distribution and branch from it."
+    )
+    with st.expander("Plain text, to copy or download"):
+        st.code(sample.prime_text + trace.text, language=None, wrap_lines=True)
+        st.download_button(
+            "⬇️ Download sample.txt",
+            data=sample.prime_text + trace.text,
+            file_name="sample.txt",
+            mime="text/plain",
+            on_click="ignore",
+        )
+
+
+def probability_table(sample: Sample) -> None:
+    """One row per generated character (built once per sample and width), selectable."""
     st.subheader("Probability table", help="One row per generated character. Select a row to inspect it below.")
     k = st.segmented_control("Alternatives per row", [3, 5, 10], key="alts") or 5
-    label = snippets.temperature_label(s).replace("greedy", "T=1")
+    label = snippets.temperature_label(sample.settings).replace("greedy", "T=1")
     cache_key = (sample.uid, k)
     if ss.get("table_cache", (None,))[0] != cache_key:
-        ss.table_cache = (cache_key, table.probability_table(trace, sample.vocab, k, label))
-    frame = ss.table_cache[1]
+        ss.table_cache = (cache_key, table.probability_table(sample.trace, sample.vocab, k, label))
     st.dataframe(
-        frame,
+        ss.table_cache[1],
         key="table",
         on_select="rerun",
         selection_mode="single-row",
         hide_index=True,
         column_config=column_config(len(sample.vocab), k, label),
-        height=min(420, 36 * (n + 1) + 3),
+        height=min(420, 36 * (len(sample.trace) + 1) + 3),
     )
-    inspector(model, sample)
 
 
 def inspector(model: CharRNN, sample: Sample) -> None:
-    trace, s = sample.trace, sample.settings
-    n = len(trace)
+    n = len(sample.trace)
     st.subheader(
         "Inspect a position and branch",
         help="Its whole distribution, how temperature reshapes it, and what if another character had been drawn.",
     )
     ss.pos = min(max(int(ss.get("pos", 0)), 0), n)
     left, right = st.columns([2, 3], gap="large")
-    sampling = s.sampling(len(sample.vocab))
     with left:
         pos = st.number_input(
             "Position",
@@ -384,50 +401,8 @@ def inspector(model: CharRNN, sample: Sample) -> None:
             key="pos",
             help=f"0–{n - 1}: a generated character; {n}: the character that would come next.",
         )
-        if pos < n:
-            raw, tempered_probs, final = trace.probs_raw[pos], trace.probs_tempered[pos], trace.probs[pos]
-            chosen = int(trace.char_ids[pos])
-            st.markdown(
-                f"Position **{pos}**: the model drew **`{table.visible(trace.chars[pos])}`** with p = "
-                f"{table.percent(float(trace.prob[pos]))} (model: {table.percent(float(trace.prob_raw[pos]))}, "
-                f"rank {int(trace.rank[pos])} of {len(sample.vocab)}); entropy {trace.entropy_bits[pos]:.2f} bits."
-            )
-        else:
-            if sample.next_dist is None:
-                sample.next_dist = generation.next_distribution(model, sample.prime_ids, trace.text, sampling)
-            raw, tempered_probs, final = sample.next_dist
-            chosen = None
-            st.markdown(f"Position **{pos}**: what the model expects **next**, after the whole text.")
-        order = [int(i) for i in np.argsort(-raw, kind="stable")]
-        if ss.get("_branch_pos") != (sample.uid, pos):
-            ss._branch_pos = (sample.uid, pos)
-            ss.branch_char = next((i for i in order if i != chosen), order[0])
-        st.selectbox(
-            "Another character here",
-            order,
-            key="branch_char",
-            format_func=lambda i: (
-                f"{table.visible(sample.vocab[i])}   {table.percent(float(raw[i]))} model · "
-                f"{table.percent(float(tempered_probs[i]))} {snippets.temperature_label(s)}"
-            ),
-            help="Listed from the model's favourite down.",
-        )
-        c1, c2 = st.columns(2)
-        c1.button(
-            "↪ Branch and continue",
-            on_click=branch,
-            args=(pos, True),
-            type="primary",
-            width="stretch",
-            help="Keep the text before this position, put this character here, and let the model go on.",
-        )
-        c2.button(
-            "✎ Take it and stop",
-            on_click=branch,
-            args=(pos, False),
-            width="stretch",
-            help="Keep the text up to this character and stop: build a text character by character.",
-        )
+        dists, chosen = position_distributions(model, sample, pos)
+        branch_controls(sample, pos, dists, chosen)
         preview = st.slider(
             "What if the temperature were…",
             0.05,
@@ -438,23 +413,84 @@ def inspector(model: CharRNN, sample: Sample) -> None:
         )
         st.toggle(f"Chart all {len(sample.vocab)} characters", key="dist_all")
     with right:
-        series = {"model (T=1)": raw}
-        if not (s.greedy or s.temperature == 1):
-            series[f"T={s.temperature:g}"] = tempered_probs
-        if sampling.top_k or sampling.top_p or s.greedy:
-            series["drawn from (top-k/top-p)" if not s.greedy else "greedy"] = final
-        series[f"what if T={preview:g}"] = generation.tempered(raw, preview)
-        limit = None if ss.get("dist_all") else 24
-        frame = table.distribution_frame(sample.vocab, series, chosen, limit=limit)
-        title = (
-            f"Its distribution over all {len(sample.vocab)} characters"
-            if limit is None
-            else ("Its distribution (the 24 likeliest characters)")
+        distribution_charts(sample, dists, chosen, preview)
+
+
+def position_distributions(model: CharRNN, sample: Sample, pos: int) -> tuple[generation.Distributions, int | None]:
+    """(raw, tempered, final) at ``pos`` and the character drawn there (None past the end: the
+    distribution of the character that would come next), said in one line."""
+    trace = sample.trace
+    if pos < len(trace):
+        st.markdown(
+            f"Position **{pos}**: the model drew **`{table.visible(trace.chars[pos])}`** with p = "
+            f"{table.percent(float(trace.prob[pos]))} (model: {table.percent(float(trace.prob_raw[pos]))}, "
+            f"rank {int(trace.rank[pos])} of {len(sample.vocab)}); entropy {trace.entropy_bits[pos]:.2f} bits."
         )
-        st.vega_lite_chart(charts.distribution_spec(frame, list(series), title), width="stretch")
-        marks = {f"what if {preview:g}": preview}
-        if not s.greedy and s.temperature > 0:
-            marks[f"used {s.temperature:g}"] = s.temperature
-        curves = charts.temperature_frame(sample.vocab, raw, TEMPERATURE_GRID)
-        title = "How temperature reshapes it (the 6 likeliest characters)"
-        st.vega_lite_chart(charts.temperature_spec(curves, marks, title), width="stretch")
+        return (trace.probs_raw[pos], trace.probs_tempered[pos], trace.probs[pos]), int(trace.char_ids[pos])
+    if sample.next_dist is None:
+        sampling = sample.settings.sampling(len(sample.vocab))
+        sample.next_dist = generation.next_distribution(model, sample.prime_ids, trace.text, sampling)
+    st.markdown(f"Position **{pos}**: what the model expects **next**, after the whole text.")
+    return sample.next_dist, None
+
+
+def branch_controls(sample: Sample, pos: int, dists: generation.Distributions, chosen: int | None) -> None:
+    """Pick another character for ``pos`` (the model's favourites first) and branch with it."""
+    raw, tempered_probs, _ = dists
+    order = [int(i) for i in np.argsort(-raw, kind="stable")]
+    if ss.get("_branch_pos") != (sample.uid, pos):
+        ss._branch_pos = (sample.uid, pos)
+        ss.branch_char = next((i for i in order if i != chosen), order[0])
+    label = snippets.temperature_label(sample.settings)
+    st.selectbox(
+        "Another character here",
+        order,
+        key="branch_char",
+        format_func=lambda i: (
+            f"{table.visible(sample.vocab[i])}   {table.percent(float(raw[i]))} model · "
+            f"{table.percent(float(tempered_probs[i]))} {label}"
+        ),
+        help="Listed from the model's favourite down.",
+    )
+    c1, c2 = st.columns(2)
+    c1.button(
+        "↪ Branch and continue",
+        on_click=branch,
+        args=(pos, True),
+        type="primary",
+        width="stretch",
+        help="Keep the text before this position, put this character here, and let the model go on.",
+    )
+    c2.button(
+        "✎ Take it and stop",
+        on_click=branch,
+        args=(pos, False),
+        width="stretch",
+        help="Keep the text up to this character and stop: build a text character by character.",
+    )
+
+
+def distribution_charts(sample: Sample, dists: generation.Distributions, chosen: int | None, preview: float) -> None:
+    """The position's distribution (model, tempered, drawn from, previewed) and temperature curves."""
+    s, (raw, tempered_probs, final) = sample.settings, dists
+    sampling = s.sampling(len(sample.vocab))
+    series = {"model (T=1)": raw}
+    if not (s.greedy or s.temperature == 1):
+        series[f"T={s.temperature:g}"] = tempered_probs
+    if sampling.top_k or sampling.top_p or s.greedy:
+        series["drawn from (top-k/top-p)" if not s.greedy else "greedy"] = final
+    series[f"what if T={preview:g}"] = generation.tempered(raw, preview)
+    limit = None if ss.get("dist_all") else 24
+    frame = table.distribution_frame(sample.vocab, series, chosen, limit=limit)
+    title = (
+        f"Its distribution over all {len(sample.vocab)} characters"
+        if limit is None
+        else ("Its distribution (the 24 likeliest characters)")
+    )
+    st.vega_lite_chart(charts.distribution_spec(frame, list(series), title), width="stretch")
+    marks = {f"what if {preview:g}": preview}
+    if not s.greedy and s.temperature > 0:
+        marks[f"used {s.temperature:g}"] = s.temperature
+    curves = charts.temperature_frame(sample.vocab, raw, TEMPERATURE_GRID)
+    title = "How temperature reshapes it (the 6 likeliest characters)"
+    st.vega_lite_chart(charts.temperature_spec(curves, marks, title), width="stretch")

@@ -38,6 +38,15 @@ def render(info: ModelInfo, model: CharRNN) -> None:
     if not text.strip():
         st.info("Paste a text above to score it.")
         return
+    result = scored(info, model, text)
+    if result is not None:
+        show_score(info, result, text)
+
+
+def scored(info: ModelInfo, model: CharRNN, text: str) -> scoring.Score | None:
+    """The score of ``text`` (kept in the session until the text, model or policy change), or
+    None after saying why the text cannot be scored."""
+    ss = st.session_state
     key = (info.key, text, ss.unknown)
     cached = ss.get("score_cache")
     if cached is None or cached[0] != key:
@@ -52,9 +61,14 @@ def render(info: ModelInfo, model: CharRNN) -> None:
                         text[: scoring.SCORE_MAX], set(e.unknown), "error", model.vocab.default_replacement()
                     )
                 )
-            return
+            return None
         ss.score_cache = cached = (key, result)
-    result: scoring.Score = cached[1]
+    return cached[1]
+
+
+def show_score(info: ModelInfo, result: scoring.Score, text: str) -> None:
+    """What was left out or replaced, the totals, the text coloured by surprise and the table."""
+    ss = st.session_state
     if result.truncated:
         st.info(f"The text has {len(text):,} characters: the first {scoring.SCORE_MAX:,} are scored.", icon="✂️")
     if result.unknown:
@@ -64,6 +78,12 @@ def render(info: ModelInfo, model: CharRNN) -> None:
             f"{'skipped' if ss.unknown == 'skip' else 'replaced'} before scoring.",
             icon="🔎",
         )
+    score_metrics(info, result)
+    st.html(html.legend("surprising (8+ bits)", "expected (0 bits)") + html.surprise_html(result.chars, result.bits))
+    score_table(result)
+
+
+def score_metrics(info: ModelInfo, result: scoring.Score) -> None:
     m1, m2, m3, m4, m5 = st.columns(5)
     delta = None if info.val_bits is None else f"{result.bits_per_char - info.val_bits:+.2f} vs validation"
     m1.metric(
@@ -81,7 +101,9 @@ def render(info: ModelInfo, model: CharRNN) -> None:
     )
     m4.metric("total", f"{result.total_bits:,.0f} bits")
     m5.metric("characters scored", f"{result.scored:,}")
-    st.html(html.legend("surprising (8+ bits)", "expected (0 bits)") + html.surprise_html(result.chars, result.bits))
+
+
+def score_table(result: scoring.Score) -> None:
     frame = table.score_table(result.chars, result.bits, result.prob, result.rank, result.expected)
     st.dataframe(
         frame,

@@ -16,11 +16,36 @@ TARGET_MARGIN = 0.05  # every shipped style should beat its best n-gram baseline
 
 def render_card(config: dict, history: dict) -> str:
     meta = config.get("meta", {})
-    train = meta.get("train_config", {})
     name = meta.get("name", "char-rnn model")
-    baseline = meta.get("ngram_baseline")  # finalized when measured
-    samples = [r for r in history.get("records", []) if r.get("sample")]
-    lines = [
+    lines = header_lines(config, meta, name)
+    lines += result_rows(config, meta)
+    lines += copy_rows(meta.get("copy_stats"))
+    lines += [
+        "",
+        "Validation: the last 10% of the text, contiguous, scored in one stateful pass; every character"
+        " counts, the first one predicted from the start state.",
+        "",
+    ]
+    lines += copy_note(meta.get("copy_stats"), name)
+    lines += reproduce_lines(meta, history)
+    if meta.get("notes"):
+        lines += ["## Notes", "", *(f"- {note}" for note in meta["notes"]), ""]
+    lines += [
+        "## Load",
+        "",
+        "```python",
+        "from charrnn import CharRNN, sample",
+        f'model = CharRNN.from_pretrained("{meta.get("repo_id", "models/" + name)}")',
+        f"print(sample(model, prime={meta.get('sample_prime', '')!r}, length=500, temperature=0.8, seed=0))",
+        "```",
+        "",
+    ]
+    return "\n".join(lines + sample_lines(history))
+
+
+def header_lines(config: dict, meta: dict, name: str) -> list[str]:
+    """The Hub's front matter, the title, one sentence and the table's first rows (the architecture)."""
+    return [
         "---",
         "library_name: charrnn",
         "license: mit",
@@ -43,49 +68,36 @@ def render_card(config: dict, history: dict) -> str:
         f"| parameters | {config.get('parameters', 0):,} |",
         f"| vocabulary | {len(config['vocab'])} characters |",
     ]
-    lines += result_rows(config, meta)
-    lines += copy_rows(meta.get("copy_stats"))
-    lines += [
+
+
+def reproduce_lines(meta: dict, history: dict) -> list[str]:
+    """The commands that retrain the model (and finalize it, when it was), if it was trained here."""
+    train = meta.get("train_config", {})
+    if not train:
+        return []
+    half = " --float16" if meta.get("weights_dtype") == "float16" else ""
+    # a run of another trainer (training.minrnn) names its own command
+    stages = history.get("stages", [])
+    commands = [meta["train_command"]] if meta.get("train_command") else reproduce_commands(train, stages, half)
+    if meta.get("ngram_baseline"):  # finalized: official validation, n-gram baseline, maybe float16
+        commands.append(finalize_command(train, half))
+    return ["## Reproduce", "", "```bash", *commands, "```", ""]
+
+
+def sample_lines(history: dict) -> list[str]:
+    """The last sample recorded during training, if any."""
+    samples = [r for r in history.get("records", []) if r.get("sample")]
+    if not samples:
+        return []
+    last = samples[-1]
+    return [
+        f"## A sample (step {last['step']}, temperature {history.get('sample_temperature')})",
         "",
-        "Validation: the last 10% of the text, contiguous, scored in one stateful pass; every character"
-        " counts, the first one predicted from the start state.",
-        "",
-    ]
-    lines += copy_note(meta.get("copy_stats"), name)
-    if train:
-        half = " --float16" if meta.get("weights_dtype") == "float16" else ""
-        # a run of another trainer (training.minrnn) names its own command
-        commands = (
-            [meta["train_command"]]
-            if meta.get("train_command")
-            else reproduce_commands(train, history.get("stages", []), half)
-        )
-        if baseline:  # finalized: official validation, n-gram baseline, maybe float16
-            commands.append(finalize_command(train, half))
-        lines += ["## Reproduce", "", "```bash", *commands, "```", ""]
-    if meta.get("notes"):
-        lines += ["## Notes", "", *(f"- {note}" for note in meta["notes"]), ""]
-    lines += [
-        "## Load",
-        "",
-        "```python",
-        "from charrnn import CharRNN, sample",
-        f'model = CharRNN.from_pretrained("{meta.get("repo_id", "models/" + name)}")',
-        f"print(sample(model, prime={meta.get('sample_prime', '')!r}, length=500, temperature=0.8, seed=0))",
+        "```text",
+        (history.get("sample_prime") or "") + last["sample"],
         "```",
         "",
     ]
-    if samples:
-        last = samples[-1]
-        lines += [
-            f"## A sample (step {last['step']}, temperature {history.get('sample_temperature')})",
-            "",
-            "```text",
-            (history.get("sample_prime") or "") + last["sample"],
-            "```",
-            "",
-        ]
-    return "\n".join(lines)
 
 
 def copy_rows(stats: dict | None) -> list[str]:
