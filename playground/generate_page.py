@@ -16,6 +16,20 @@ from playground.params import Settings
 from playground.trace import Sample
 
 STREAM_EVERY_S = 0.04
+BRANCH_BUTTONS = (  # label, whether the model goes on after the new character, type, help
+    (
+        "↪ Branch and continue",
+        True,
+        "primary",
+        "Keep the text before this position, put this character here, and let the model go on.",
+    ),
+    (
+        "✎ Take it and stop",
+        False,
+        "secondary",
+        "Keep the text up to this character and stop: build a text character by character.",
+    ),
+)
 BRANCH_EXTEND = 200
 PRIME_SHOWN = 300
 TEMPERATURE_GRID = np.geomspace(0.05, params.TEMPERATURE_MAX, 48)
@@ -441,33 +455,19 @@ def branch_controls(sample: Sample, pos: int, dists: generation.Distributions, c
     if ss.get("_branch_pos") != (sample.uid, pos):
         ss._branch_pos = (sample.uid, pos)
         ss.branch_char = next((i for i in order if i != chosen), order[0])
-    label = snippets.temperature_label(sample.settings)
+    t_label = snippets.temperature_label(sample.settings)
     st.selectbox(
         "Another character here",
         order,
         key="branch_char",
         format_func=lambda i: (
             f"{table.visible(sample.vocab[i])}   {table.percent(float(raw[i]))} model · "
-            f"{table.percent(float(tempered_probs[i]))} {label}"
+            f"{table.percent(float(tempered_probs[i]))} {t_label}"
         ),
         help="Listed from the model's favourite down.",
     )
-    c1, c2 = st.columns(2)
-    c1.button(
-        "↪ Branch and continue",
-        on_click=branch,
-        args=(pos, True),
-        type="primary",
-        width="stretch",
-        help="Keep the text before this position, put this character here, and let the model go on.",
-    )
-    c2.button(
-        "✎ Take it and stop",
-        on_click=branch,
-        args=(pos, False),
-        width="stretch",
-        help="Keep the text up to this character and stop: build a text character by character.",
-    )
+    for column, (text, go_on, kind, help_text) in zip(st.columns(2), BRANCH_BUTTONS, strict=True):
+        column.button(text, on_click=branch, args=(pos, go_on), type=kind, width="stretch", help=help_text)
 
 
 def distribution_charts(sample: Sample, dists: generation.Distributions, chosen: int | None, preview: float) -> None:

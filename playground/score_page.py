@@ -17,14 +17,17 @@ def use_sample_for_score() -> None:
         ss.score_text = sample.prime_text + sample.trace.text
 
 
+INTRO = (
+    "Paste any text: the model reads it character by character and says how surprised it is by each "
+    "one, in bits (−log₂ p). Low is expected, high is a surprise. Every character counts, the first "
+    "one too: the model predicts it from its learned start state (a model trained without one starts "
+    "from zeros, where the first character is little more than a guess)."
+)
+
+
 def render(info: ModelInfo, model: CharRNN) -> None:
+    st.markdown(INTRO)
     ss = st.session_state
-    st.markdown(
-        "Paste any text: the model reads it character by character and says how surprised it is by each "
-        "one, in bits (−log₂ p). Low is expected, high is a surprise. Every character counts, the first "
-        "one too: the model predicts it from its learned start state (a model trained without one starts "
-        "from zeros, where the first character is little more than a guess)."
-    )
     st.text_area(
         "Text to score", key="score_text", height=160, placeholder="To be, or not to be, that is the question…"
     )
