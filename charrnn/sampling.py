@@ -30,6 +30,7 @@ MIN_TEMPERATURE = 1e-6
 ENGINES = ("fast", "reference")
 # The ufuncs behind ndarray.max/sum/cumsum, called directly: same results, less dispatch per step.
 _max, _sum, _cumsum = np.maximum.reduce, np.add.reduce, np.add.accumulate
+_TINY = np.finfo(np.float64).tiny
 
 
 def generate(
@@ -153,8 +154,9 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 
 def entropy_bits(p: np.ndarray) -> float:
-    nz = p[p > 0]
-    return float(-nz.dot(np.log2(nz)))
+    """-sum p log2 p over (V,), with 0 log 0 = 0 (log2 of the smallest normal float stands in for
+    log2 0; zero times it is zero)."""
+    return 0.0 - float(p.dot(np.log2(np.maximum(p, _TINY))))  # 0.0 - x: a one-hot p gives 0.0, not -0.0
 
 
 def distributions(logits: np.ndarray, settings: SamplingSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
