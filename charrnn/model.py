@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,40 @@ class CheckpointError(RuntimeError):
     """A model directory or Hub repo that cannot be loaded; the message says which file and why."""
 
 
+def _spec(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The architecture: every field shapes the weights or the forward pass, and ``config.json``
+    holds them by name (with ``format_version``, ``parameters`` and ``meta``). A new hyperparameter
+    is one field here (its help is the training CLI's) plus its use in ``CharRNN``."""
+
+    vocab: list[str]
+    cell: str = _spec("lstm", "rnn | gru | lstm")
+    layers: int = _spec(2, "stacked recurrent layers")
+    hidden: int = _spec(512, "hidden units per layer")
+    embedding: int = _spec(64, "character embedding size")
+    dropout: float = _spec(0.0, "dropout between layers and before the output head")
+    embedding_dropout: float = _spec(0.0, "dropout on the character embeddings")
+    weight_drop: float = _spec(0.0, "DropConnect on the recurrent weights W_hh, one mask per batch (AWD-LSTM)")
+    start_state: bool = _spec(False, "a learned start state (h0, and c0 for an LSTM, per layer) texts begin from")
+
+    def __post_init__(self) -> None:
+        if self.cell not in CELLS:
+            raise ValueError(f"unknown cell {self.cell!r}; expected one of {', '.join(CELLS)}")
+        if self.layers < 1 or self.hidden < 1 or self.embedding < 1:
+            raise ValueError("layers, hidden and embedding must be positive")
+        if not 0.0 <= self.weight_drop < 1.0:
+            raise ValueError(f"weight_drop must be in [0, 1), not {self.weight_drop}")
+
+    @classmethod
+    def shape_fields(cls) -> list[dataclasses.Field]:
+        """The fields besides the vocabulary (what a training config chooses)."""
+        return [f for f in dataclasses.fields(cls) if f.name != "vocab"]
+
+
 class CharRNN(
     nn.Module,
     PyTorchModelHubMixin,
@@ -54,7 +90,7 @@ class CharRNN(
 
     def __init__(
         self,
-        vocab: list[str],
+        vocab: list[str] | ModelConfig,
         cell: str = "lstm",
         layers: int = 2,
         hidden: int = 512,
@@ -65,32 +101,38 @@ class CharRNN(
         start_state: bool = False,
         meta: dict | None = None,
     ):
+        """``CharRNN(config)``, or the config's fields by name (as ``config.json`` gives them)."""
         super().__init__()
-        if cell not in CELLS:
-            raise ValueError(f"unknown cell {cell!r}; expected one of {', '.join(CELLS)}")
-        if layers < 1 or hidden < 1 or embedding < 1:
-            raise ValueError("layers, hidden and embedding must be positive")
-        if not 0.0 <= weight_drop < 1.0:
-            raise ValueError(f"weight_drop must be in [0, 1), not {weight_drop}")
-        self.vocab = Vocab(vocab)
-        self.cell, self.layers, self.hidden, self.embedding_size = cell, layers, hidden, embedding
-        self.dropout_p, self.embedding_dropout_p = float(dropout), float(embedding_dropout)
-        self.weight_drop_p = float(weight_drop)
+        c = vocab if isinstance(vocab, ModelConfig) else ModelConfig(
+            list(vocab), cell, layers, hidden, embedding, dropout, embedding_dropout, weight_drop, start_state
+        )  # fmt: skip
+        self.vocab = Vocab(c.vocab)
+        self.cell, self.layers, self.hidden, self.embedding_size = c.cell, c.layers, c.hidden, c.embedding
+        self.dropout_p, self.embedding_dropout_p = float(c.dropout), float(c.embedding_dropout)
+        self.weight_drop_p = float(c.weight_drop)
         self.meta: dict[str, Any] = dict(meta or {})
 
-        rnn_class = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[cell]
-        extra = {"nonlinearity": "tanh"} if cell == "rnn" else {}
-        self.embed = nn.Embedding(len(self.vocab), embedding)
-        self.embed_drop = nn.Dropout(embedding_dropout)
+        rnn_class = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[c.cell]
+        extra = {"nonlinearity": "tanh"} if c.cell == "rnn" else {}
+        self.embed = nn.Embedding(len(self.vocab), c.embedding)
+        self.embed_drop = nn.Dropout(c.embedding_dropout)
         self.rnn = rnn_class(
-            embedding, hidden, layers, batch_first=True, dropout=dropout if layers > 1 else 0.0, **extra
+            c.embedding, c.hidden, c.layers, batch_first=True, dropout=c.dropout if c.layers > 1 else 0.0, **extra
         )
-        self.out_drop = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden, len(self.vocab))
+        self.out_drop = nn.Dropout(c.dropout)
+        self.head = nn.Linear(c.hidden, len(self.vocab))
         self.start_h: nn.Parameter | None = None
         self.start_c: nn.Parameter | None = None
-        if start_state:
+        if c.start_state:
             self.add_start_state()
+
+    @property
+    def model_config(self) -> ModelConfig:
+        """The architecture as it is now (``add_start_state`` may have added a start state)."""
+        return ModelConfig(
+            self.vocab.chars, self.cell, self.layers, self.hidden, self.embedding_size, self.dropout_p,
+            self.embedding_dropout_p, self.weight_drop_p, self.has_start_state,
+        )  # fmt: skip
 
     @property
     def has_start_state(self) -> bool:
@@ -165,15 +207,7 @@ class CharRNN(
         """Everything needed to rebuild this model; written as ``config.json``."""
         return {
             "format_version": FORMAT_VERSION,
-            "vocab": self.vocab.chars,
-            "cell": self.cell,
-            "layers": self.layers,
-            "hidden": self.hidden,
-            "embedding": self.embedding_size,
-            "dropout": self.dropout_p,
-            "embedding_dropout": self.embedding_dropout_p,
-            "weight_drop": self.weight_drop_p,
-            "start_state": self.has_start_state,  # whether the weights hold start_h (and start_c)
+            **dataclasses.asdict(self.model_config),  # start_state: whether the weights hold start_h (and start_c)
             "parameters": self.num_parameters,
             "meta": self.meta,
         }

@@ -12,7 +12,7 @@ from hostile import payloads
 from safetensors.torch import load_file, save_file
 from tolerances import FLOAT16, FLOAT32
 
-from charrnn import CELLS, CharRNN, CheckpointError
+from charrnn import CELLS, CharRNN, CheckpointError, ModelConfig
 
 TEXT = "the quick brown fox jumps over the lazy dog.\nTHE QUICK BROWN FOX!\n" * 3
 VOCAB = sorted(set(TEXT))
@@ -418,3 +418,29 @@ def test_a_repo_id_neither_cached_nor_reachable_is_one_line(tmp_path, monkeypatc
     with pytest.raises(CheckpointError, match="no such repo") as missing:
         CharRNN.from_pretrained("alice/nothing-here")
     assert "\n" not in str(offline.value) and "\n" not in str(missing.value)
+
+
+def test_a_model_config_builds_the_same_model_and_config_json(tmp_path) -> None:
+    config = ModelConfig(list("abc\n"), cell="gru", layers=2, hidden=6, embedding=3, weight_drop=0.1, start_state=True)
+    torch.manual_seed(0)
+    by_config = CharRNN(config)
+    torch.manual_seed(0)
+    by_name = CharRNN(list("abc\n"), cell="gru", layers=2, hidden=6, embedding=3, weight_drop=0.1, start_state=True)
+    assert by_config.model_config == config == by_name.model_config
+    assert by_config.config() == by_name.config()
+    assert list(by_config.config()) == [
+        "format_version", "vocab", "cell", "layers", "hidden", "embedding", "dropout", "embedding_dropout",
+        "weight_drop", "start_state", "parameters", "meta",
+    ]  # fmt: skip
+    by_config.save_pretrained(tmp_path)
+    assert CharRNN.from_pretrained(tmp_path).model_config == config
+    with pytest.raises(ValueError, match="unknown cell"):
+        ModelConfig(list("ab"), cell="transformer")
+
+
+def test_the_training_cli_takes_the_architecture_help_from_the_model_config() -> None:
+    from training.config import HELP
+
+    for f in ModelConfig.shape_fields():
+        if f.name != "start_state":
+            assert HELP[f.name] == f.metadata["help"]

@@ -8,6 +8,8 @@ import json
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from charrnn.model import ModelConfig
+
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 
 
@@ -93,6 +95,8 @@ RUN_ONLY_OPTIONS = {
 }
 
 
+# The architecture's help is the model's own (charrnn.model.ModelConfig); the start state's is longer here.
+ARCHITECTURE_HELP = {f.name: f.metadata["help"] for f in ModelConfig.shape_fields() if f.name != "start_state"}
 HELP = {
     "corpus": "corpus name from the registry (python -m corpora list)",
     "text": "train on any UTF-8 text file instead of a registry corpus",
@@ -101,13 +105,7 @@ HELP = {
     "out": "model directory to write (config.json, model.safetensors, history.json, README.md)",
     "run_dir": "where resumable state lives (default runs/<out name>; holds the optimiser)",
     "name": "style name (default: the out folder's name)",
-    "cell": "rnn | gru | lstm",
-    "layers": "stacked recurrent layers",
-    "hidden": "hidden units per layer",
-    "embedding": "character embedding size",
-    "dropout": "dropout between layers and before the output head",
-    "embedding_dropout": "dropout on the character embeddings",
-    "weight_drop": "DropConnect on the recurrent weights W_hh, one mask per batch (AWD-LSTM)",
+    **ARCHITECTURE_HELP,
     "start_state": "learn a start state (h0, and c0 for an LSTM, per layer) that every text begins from "
     "instead of zeros: each step also reads --start-batch segments that begin at paragraph starts "
     "of the training split from it, and their loss trains the start state only (the weights learn "

@@ -31,12 +31,12 @@ from charrnn import CharRNN, Vocab
 from charrnn.files import atomic_write_json, remove_stale_temporaries
 from charrnn.history import HISTORY_FILE, load_history, new_history
 from charrnn.metrics import bits_per_char, mean_nats, paragraph_starts
-from charrnn.model import CONFIG_FILE, WEIGHTS_FILE, CheckpointError
+from charrnn.model import CONFIG_FILE, WEIGHTS_FILE, CheckpointError, ModelConfig
 from charrnn.sampling import sample
 from corpora import CORPORA, CorpusError
 from corpora.training_text import text_sha256
 from training.card import write_card
-from training.config import TrainConfig, config_from_args
+from training.config import ARCHITECTURE_HELP, TrainConfig, config_from_args
 from training.data import load_text, split_text, to_streams
 from training.state import STATE_FILE, load_state, optimizer_tensors, restore_optimizer, save_state
 
@@ -250,8 +250,8 @@ class Trainer:
         """Random weights shaped by the config, or (--init-from) a trained model's, checked against the text."""
         c = self.config
         if c.init_from is None:
-            shape = ("cell", "layers", "hidden", "embedding", "dropout", "embedding_dropout", "weight_drop")
-            return CharRNN(self.vocab.chars, **{k: getattr(c, k) for k in shape}, meta=meta)
+            shape = {k: getattr(c, k) for k in ARCHITECTURE_HELP}  # the start state is added later
+            return CharRNN(ModelConfig(self.vocab.chars, **shape), meta=meta)
         try:
             model = CharRNN.from_pretrained(c.init_from)
         except CheckpointError as e:
