@@ -283,3 +283,13 @@ def test_torchrun_two_cpu_processes_with_gloo(text_file, tmp_path):
     history = load_history(out)
     assert history["summary"]["steps"] == 12
     assert CharRNN.from_pretrained(out).meta["val_loss"] > 0
+
+
+def test_the_trainer_holds_its_whole_state_before_it_runs(text_file, tmp_path):
+    """No attribute appears only after a call: the run state is created with the trainer."""
+    trainer = Trainer(tiny_config(text_file, tmp_path, max_steps=3))
+    attributes = set(vars(trainer))
+    assert trainer.run_state.history == {} and trainer.run_state.best is None
+    trainer.run()
+    assert set(vars(trainer)) == attributes
+    assert trainer.run_state.history["summary"]["steps"] == 3

@@ -4,6 +4,8 @@ in the file's metadata. One file means one atomic ``os.replace``; safetensors me
 from __future__ import annotations
 
 import json
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,45 @@ from safetensors.torch import save_file
 from charrnn.files import atomic_write
 
 STATE_FILE = "state.safetensors"
+
+
+@dataclass
+class RunState:
+    """A run's progress besides the weights, the optimiser and the RNG: created whole with the
+    ``Trainer``, filled by a fresh start or a resume, saved with the resumable state."""
+
+    history: dict[str, Any] = field(default_factory=dict)  # what history.json holds
+    best: float | None = None  # the best validation loss so far (its weights are in --out)
+    start_time: float = field(default_factory=time.time)  # the run's elapsed time counts from here
+    pending_losses: list[float] = field(default_factory=list)  # training losses since the last record
+    # steps, epochs and characters an --init-from model had behind it: its records continue from there
+    step_offset: int = 0
+    epoch_offset: float = 0.0
+    chars_offset: int = 0
+
+    def info(self) -> dict[str, Any]:
+        """The JSON part of the resumable state (``from_info`` reads it back)."""
+        return {
+            "best_val": self.best,
+            "history": self.history,
+            "pending_losses": self.pending_losses,  # steps since the last record: its average needs them
+            "offsets": [self.step_offset, self.epoch_offset, self.chars_offset],
+        }
+
+    @classmethod
+    def from_info(cls, info: dict[str, Any]) -> RunState:
+        """Where a saved run stopped; its clock goes on from the last record's elapsed time."""
+        records = info["history"]["records"]
+        step_offset, epoch_offset, chars_offset = info.get("offsets", [0, 0.0, 0])
+        return cls(
+            history=info["history"],
+            best=info["best_val"],
+            start_time=time.time() - (records[-1]["elapsed_s"] if records else 0.0),
+            pending_losses=[float(x) for x in info.get("pending_losses", [])],
+            step_offset=step_offset,
+            epoch_offset=epoch_offset,
+            chars_offset=chars_offset,
+        )
 
 
 def save_state(run_dir: str | Path, tensors: dict[str, torch.Tensor], info: dict[str, Any]) -> None:

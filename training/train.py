@@ -38,7 +38,7 @@ from corpora.training_text import text_sha256
 from training.card import write_card
 from training.config import ARCHITECTURE_HELP, TrainConfig, config_from_args
 from training.data import load_text, split_text, to_streams
-from training.state import STATE_FILE, load_state, optimizer_tensors, restore_optimizer, save_state
+from training.state import STATE_FILE, RunState, load_state, optimizer_tensors, restore_optimizer, save_state
 
 VAL_STREAMS = 16  # validation runs the whole split as this many parallel stateful streams
 VAL_CHUNK = 512
@@ -157,8 +157,7 @@ class Trainer:
         self.run_dir = Path(config.run_dir or Path("runs") / self.out.name)
         self.name = config.name or self.out.name
         self.stop_signal: int | None = None
-        # steps, epochs and characters the --init-from model had behind it: its records continue from there
-        self.step_offset, self.epoch_offset, self.chars_offset = 0, 0.0, 0
+        self.run_state = RunState()  # history, best, clock, pending losses, offsets: filled by start()
         self.init_meta: dict | None = None
         self._check_out(force)
         if config.threads:
@@ -315,20 +314,17 @@ class Trainer:
         tensors["rng"] = rng
         info = {
             "step": step,
-            "best_val": self.best,
             "optimizer": optim_info,
             "config": self.config.to_dict(),
             "vocab": self.vocab.chars,
             "world": self.world,
-            "history": self.history,
-            "pending_losses": self.pending_losses,  # steps since the last record: its average needs them
-            "offsets": [self.step_offset, self.epoch_offset, self.chars_offset],
+            **self.run_state.info(),
         }
         with saving(self.run_dir / STATE_FILE):
             save_state(self.run_dir, tensors, info)
         # After the state: the history on disk never holds a record that a resume would not restore.
         with saving(self.out / HISTORY_FILE):
-            atomic_write_json(self.out / HISTORY_FILE, self.history)
+            atomic_write_json(self.out / HISTORY_FILE, self.run_state.history)
             if (self.out / CONFIG_FILE).exists():
                 write_card(self.out)
 
@@ -351,7 +347,8 @@ class Trainer:
         dist.all_gather(chunks, rng)
         return torch.stack(chunks)
 
-    def restore(self) -> tuple[int, object, dict, float | None]:
+    def restore(self) -> tuple[int, object]:
+        """(step, hidden state) where the saved run stopped; the weights, optimiser, RNG and run state too."""
         tensors, info = load_state(self.run_dir)
         if info["vocab"] != self.vocab.chars:
             raise TrainingError("the saved run was trained on a different text; start a new run with --force")
@@ -367,14 +364,12 @@ class Trainer:
         if hidden is not None:  # this rank's streams
             rows = slice(self.rank * self.x.shape[0], (self.rank + 1) * self.x.shape[0])
             hidden = tuple(h[:, rows] for h in hidden) if isinstance(hidden, tuple) else hidden[:, rows]
-        self.pending_losses = [float(x) for x in info.get("pending_losses", [])]
-        self.step_offset, self.epoch_offset, self.chars_offset = info.get("offsets", [0, 0.0, 0])
-        history = info["history"]
-        changed = note_new_stage(history, info["config"], self.config, info["step"])
+        self.run_state = RunState.from_info(info)
+        changed = note_new_stage(self.run_state.history, info["config"], self.config, info["step"])
         if changed and self.rank == 0:
             listed = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in changed.items())
             print(f"resuming at step {info['step']} as a new stage: {listed}", file=sys.stderr)
-        return info["step"], hidden, history, info["best_val"]
+        return info["step"], hidden
 
     def save_model(self, val: float, step: int) -> None:
         """The shipped files: weights of the best validation so far, config, history, card."""
@@ -383,13 +378,13 @@ class Trainer:
         self.model.meta.update(
             {
                 "val_loss": val,
-                "train_time_s": round(time.time() - self.start_time, 2),
+                "train_time_s": round(time.time() - self.run_state.start_time, 2),
                 "hardware": hardware(self.world),
             }
         )
         if not self.config.start_state_only:  # else the weights are still those of the earlier best step
-            epochs = self.epoch_offset + step / self.steps_per_epoch
-            self.model.meta.update(best_step=self.step_offset + step, epochs_trained=epochs)
+            epochs = self.run_state.epoch_offset + step / self.steps_per_epoch
+            self.model.meta.update(best_step=self.run_state.step_offset + step, epochs_trained=epochs)
         with saving(self.out / WEIGHTS_FILE):  # history and card follow in save(), after the state
             self.model.save_pretrained(self.out, dtype=torch.float16 if self.config.save_float16 else None)
 
@@ -419,20 +414,17 @@ class Trainer:
     def start(self) -> tuple[int, object]:
         """(first step, hidden state): fresh, or where the saved run stopped."""
         c = self.config
-        self.pending_losses: list[float] = []  # training losses since the last record
         if self.resume:
-            step, hidden, self.history, self.best = self.restore()
+            step, hidden = self.restore()
             if self.rank == 0:  # what a kill -9 in the middle of a save left behind
                 for directory in (self.out, self.run_dir):
                     remove_stale_temporaries(directory)
-            records = self.history["records"]
-            self.start_time = time.time() - (records[-1]["elapsed_s"] if records else 0.0)
             return step, hidden
-        self.best, self.start_time = None, time.time()
+        self.run_state.start_time = time.time()  # the clock starts now
         if c.init_from is not None:
-            self.history = self.continued_history()
+            self.run_state.history = self.continued_history()
             return 0, None
-        self.history = new_history(
+        self.run_state.history = new_history(
             corpus=self.corpus_name,
             sample_prime=self.sample_prime,
             sample_temperature=c.sample_temperature,
@@ -440,7 +432,7 @@ class Trainer:
             sample_length=c.sample_length,
         )
         if self.rank == 0:
-            self.history["records"].append(self.make_record(0, None, None, self.record_sample()))
+            self.run_state.history["records"].append(self.make_record(0, None, None, self.record_sample()))
         return 0, None
 
     def continued_history(self) -> dict:
@@ -450,16 +442,17 @@ class Trainer:
         history = load_history(Path(self.config.init_from))  # type: ignore[arg-type]
         records = history["records"]
         summary = history.get("summary") or {}
-        self.step_offset = int(summary.get("steps") or (records[-1]["step"] if records else 0))
+        run = self.run_state
+        run.step_offset = int(summary.get("steps") or (records[-1]["step"] if records else 0))
         if records:
-            self.epoch_offset, self.chars_offset = records[-1]["epoch"], records[-1]["chars_seen"]
-        self.start_time -= records[-1]["elapsed_s"] if records else 0.0
+            run.epoch_offset, run.chars_offset = records[-1]["epoch"], records[-1]["chars_seen"]
+        run.start_time -= records[-1]["elapsed_s"] if records else 0.0
         earlier = self.init_meta.get("train_config") or {}
         now = self.config.training_options()
         defaults = TrainConfig().training_options()  # what an option newer than the model's config meant
         before = {k: earlier.get(k, defaults[k]) for k in now}
         changed = {k: [before[k], v] for k, v in now.items() if before[k] != v}
-        stage = {"until_step": self.step_offset, "options": before, "changed": changed, "train_config": earlier}
+        stage = {"until_step": run.step_offset, "options": before, "changed": changed, "train_config": earlier}
         history.setdefault("stages", []).append(stage)
         return history
 
@@ -535,11 +528,11 @@ class Trainer:
         record = self.make_record(step, sum(losses) / len(losses), val, text, lr)
         if self.config.start_state_only:  # not a training loss of the weights: kept apart from their curve
             record["start_loss"], record["train_loss"] = record["train_loss"], None
-        self.history["records"].append(record)
+        self.run_state.history["records"].append(record)
         if val is None:
             return None
-        if self.best is None or val < self.best:
-            self.best = val
+        if self.run_state.best is None or val < self.run_state.best:
+            self.run_state.best = val
             self.swap_ema()
             self.save_model(val, step)
             self.swap_ema()
@@ -551,8 +544,8 @@ class Trainer:
 
     def stop(self, step: int, hidden) -> None:
         if self.rank == 0 and not (self.out / WEIGHTS_FILE).exists():
-            self.best = self.evaluate()  # leave a loadable model even when stopped before any validation
-            self.save_model(self.best, step)
+            self.run_state.best = self.evaluate()  # leave a loadable model even when stopped before any validation
+            self.save_model(self.run_state.best, step)
         self.save(step, hidden)
         raise KeyboardInterrupt(
             f"stopped by signal {self.stop_signal} at step {step}; resume with the same command plus --resume"
@@ -563,7 +556,7 @@ class Trainer:
         step, hidden = self.start()
         eval_every = c.eval_every or self.steps_per_epoch
         samples_at = sample_steps(self.total_steps) if c.init_from is None else set()
-        losses = self.pending_losses  # saved with the state, so a resumed record averages every step
+        losses = self.run_state.pending_losses  # saved with the state, so a resumed record averages every step
         self.model.train()
         bar = tqdm(total=self.total_steps, initial=step, disable=self.rank != 0, unit="step", mininterval=2.0)
         with bar:
@@ -585,26 +578,26 @@ class Trainer:
                     self.save(step, hidden)
                 if self.stop_signal is not None:
                     self.stop(step, hidden)
-        self.history["summary"] = {
-            "best_val_loss": self.best,
-            "steps": step + self.step_offset,
-            "train_time_s": time.time() - self.start_time,
+        self.run_state.history["summary"] = {
+            "best_val_loss": self.run_state.best,
+            "steps": step + self.run_state.step_offset,
+            "train_time_s": time.time() - self.run_state.start_time,
             "hardware": hardware(self.world),
             "finished": True,
         }
         self.save(step, hidden)  # every rank takes part in the gathers
-        return self.history["summary"]
+        return self.run_state.history["summary"]
 
     def make_record(self, step: int, train_loss, val_loss, text: str | None, lr: float | None = None) -> dict:
         c = self.config
         return {  # a continued model's records follow its earlier ones
-            "step": self.step_offset + step,
-            "epoch": self.epoch_offset + step / self.steps_per_epoch,
-            "chars_seen": self.chars_offset + step * c.batch_size * c.seq_len,
+            "step": self.run_state.step_offset + step,
+            "epoch": self.run_state.epoch_offset + step / self.steps_per_epoch,
+            "chars_seen": self.run_state.chars_offset + step * c.batch_size * c.seq_len,
             "train_loss": train_loss,
             "val_loss": val_loss,
             "lr": lr if lr is not None else c.lr,
-            "elapsed_s": round(time.time() - self.start_time, 2),
+            "elapsed_s": round(time.time() - self.run_state.start_time, 2),
             "sample": text,
         }
 
