@@ -21,7 +21,8 @@ ratios of medians when the machine's speed drifts).
 
 The machine's speed drifts, so the measurements alternate, repetition by repetition (their
 order rotating), and the medians are reported; speedup = fast / naive and fraction_of_floor =
-fast / floor are ratios within this one run. Last line: JSON.
+fast / floor are ratios within this one run; fraction_of_floor_1thread compares with the floor on
+one BLAS thread, the engine's count unless CHARRNN_BLAS_THREADS says otherwise. Last line: JSON.
 """
 
 from __future__ import annotations
@@ -178,12 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     models = [(Path(d).name, CharRNN.from_pretrained(d)) for d in args.model] or [("random-lstm-2x512", random_model())]
     load_before = os.getloadavg()[0]
     results = [measure(model, name, args) for name, model in models]
-    header = ("model", "cell", "LxH", "naive", "fast", "lean", "floor", "speedup", "of floor")  # fmt: skip
+    header = ("model", "cell", "LxH", "naive", "fast", "lean", "floor", "speedup", "of floor", "of 1-thr")  # fmt: skip
     print(" ".join(f"{h:>10}" for h in header))
     for r in results:
         row = [r["model"][:18], r["cell"], f"{r['layers']}x{r['hidden']}"]
         row += [f"{r[k + '_chars_per_s']:,.0f}" for k in ("naive", "fast", "lean", "floor")]
-        row += [f"{r['speedup']:.1f}x", f"{r['fraction_of_floor']:.2f}"]
+        row += [f"{r['speedup']:.1f}x", f"{r['fraction_of_floor']:.2f}", f"{r['fraction_of_floor_1thread']:.2f}"]
         print(" ".join(f"{c:>10}" for c in row))
     print(
         f"chars/s, medians of {args.repeats}; engine BLAS threads {BLAS_FIXED}, torch threads "
