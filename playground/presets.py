@@ -60,16 +60,18 @@ class Plan:
     eval_every: int
     estimate_s: float
     train_cps: float  # measured training characters per second of this shape
+    extra: tuple[str, ...] = ()  # further trainer flags (the advanced settings' --start-state)
 
     def args(self) -> list[str]:
         s = self.shape
         return [
             *("--cell", s.cell, "--layers", str(s.layers), "--hidden", str(s.hidden)),
             *("--embedding", str(s.embedding), "--batch-size", str(s.batch_size), "--seq-len", str(s.seq_len)),
-            *("--dropout", str(s.dropout), "--epochs", f"{self.epochs:.6g}", "--max-steps", str(self.steps)),
+            *("--dropout", str(s.dropout), "--epochs", f"{self.epochs + 1:.6g}", "--max-steps", str(self.steps)),
             *("--eval-every", str(self.eval_every), "--warmup-steps", str(max(1, min(50, self.steps // 10)))),
             *("--log-every", str(max(1, self.steps // 200)), "--save-every", str(max(1, self.steps // 60))),
             *("--sample-length", str(SAMPLE_LENGTH)),
+            *self.extra,
         ]
 
     def to_dict(self) -> dict[str, Any]:

@@ -25,12 +25,13 @@ import signal
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from charrnn.files import atomic_write_json, atomic_write_text
 from corpora.training_text import split_text, text_sha256
+from playground import catalog
 
 ENV_WORKSPACE = "CHARRNN_WORKSPACE"
 ENV_MAX_TRAININGS = "CHARRNN_MAX_TRAININGS"
@@ -41,6 +42,7 @@ MAX_DISTINCT = 1_000
 MAX_QUEUED = 4  # runs waiting for a slot; a further Train is refused
 STALE_AFTER_S = 24 * 3600  # unfinished runs older than this are removed
 NICE = 10
+YOURS_PREFIX = "yours."  # the style key of a run's model: yours.<run id>
 ENDED = ("finished", "stopped", "killed", "failed", "cancelled")
 _SLUG = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -171,6 +173,11 @@ class Run:
 
 def runs_dir(root: Path) -> Path:
     return root / "runs"
+
+
+def is_run_id(text: str) -> bool:
+    """A run folder's name as new_run_id makes them (so a URL cannot name another path)."""
+    return bool(re.fullmatch(r"[A-Za-z0-9_-]{1,40}-[0-9a-f]{6}", text or ""))
 
 
 def new_run_id(name: str) -> str:
@@ -374,3 +381,67 @@ def queue_position(run: Run, runs: list[Run]) -> int:
     """1 for the next run to get a slot."""
     waiting = sorted((r for r in runs if r.state == "queued"), key=lambda r: r.spec.get("created", 0))
     return next((i + 1 for i, r in enumerate(waiting) if r.path == run.path), 0)
+
+
+def user_infos(root: Path) -> list[catalog.ModelInfo]:
+    """The sidebar's "Yours": every run that ended with a usable checkpoint, newest first."""
+    infos = []
+    for run in list_runs(root):
+        if run.usable:
+            info = catalog.read_model_info(run.model_dir, YOURS_PREFIX + run.id, run.path, source="yours")
+            infos.append(replace(info, name=run.name + ("" if run.state == "finished" else f" ({run.state})")))
+    return infos
+
+
+@dataclass(frozen=True)
+class Progress:
+    step: int
+    total: int
+    epoch: float
+    chars_per_s: float | None
+    left_s: float | None
+    best_val: float | None
+
+
+def progress(run: Run) -> Progress:
+    """Where a run stands, from its last records: speed from the last two, time left from the plan."""
+    records = run.records
+    total = int((run.spec.get("plan") or {}).get("steps") or 0)
+    if not records:
+        return Progress(0, total, 0.0, None, None, None)
+    last = records[-1]
+    speed = None
+    if len(records) >= 2:
+        before = records[-2]
+        dt = float(last.get("elapsed_s", 0)) - float(before.get("elapsed_s", 0))
+        chars = float(last.get("chars_seen", 0)) - float(before.get("chars_seen", 0))
+        speed = chars / dt if dt > 0 and chars > 0 else None
+    step = int(last.get("step", 0))
+    left = None
+    if speed and total and step:
+        per_step = float(last.get("chars_seen", 0)) / step
+        left = max(0.0, (total - step) * per_step / speed)
+    vals = [r["val_loss"] for r in records if isinstance(r.get("val_loss"), int | float)]
+    return Progress(step, total, float(last.get("epoch", 0.0)), speed, left, min(vals) if vals else None)
+
+
+def zip_model(model_dir: Path) -> bytes:
+    """The whole model folder as a zip (config, weights, history, card), built in memory."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in catalog.MODEL_FILES:
+            path = catalog.safe_file(model_dir, name)
+            if path is not None:
+                archive.write(path, f"{model_dir.parent.name}/{name}")
+    return buffer.getvalue()
+
+
+def prepared_corpora() -> dict[str, Path]:
+    """Registry corpora whose clean text is already on this machine (nothing is downloaded here)."""
+    from corpora import CORPORA
+    from corpora.prepare import cached_path
+
+    return {name: cached_path(name) for name in sorted(CORPORA) if cached_path(name).is_file()}
