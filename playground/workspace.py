@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from charrnn.files import atomic_write_json, atomic_write_text
+from corpora.prepare import clean
 from corpora.training_text import split_text, text_sha256
 from playground import catalog
 
@@ -107,7 +108,7 @@ def check_text(data: bytes | str) -> str:
             raise TextError(
                 f"The file is not UTF-8 (byte {e.start:,} cannot be decoded): save it as UTF-8 text and try again."
             ) from None
-    text = data.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = clean(data)  # the trainer's own cleaning, so the checksum here is the one it records
     _check_content(text)
     return text
 
@@ -319,6 +320,7 @@ def start_run(root: Path, text: str, name: str, args: list[str], plan: dict[str,
     if len(waiting) >= MAX_QUEUED:
         raise BusyError(f"{len(waiting)} runs are already waiting for a free slot: try again later.")
     path = runs_dir(root) / new_run_id(name)
+    text = clean(text)  # idempotent: as the trainer will read it, so the checksums agree
     try:
         path.mkdir(parents=True)
         atomic_write_text(path / "text.txt", text)

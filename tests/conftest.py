@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 # Tiny models gain nothing from a second thread, and on a busy 2-core machine OpenMP threads that
 # wait for each other slow every test; subprocesses (CLI, streamlit, torchrun) inherit this.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# The Train tab's runs: never the user's real workspace (tests that train set their own).
+os.environ["CHARRNN_WORKSPACE"] = tempfile.mkdtemp(prefix="charrnn-test-workspace-")
 
 import pytest
 import torch
