@@ -246,3 +246,21 @@ def test_train_in_the_tab_then_use_the_style_everywhere(ws: Path) -> None:
     assert at.session_state["sample"].trace.text == sample(
         model, prime, at.session_state["length"], temperature=0.8, seed=3
     )
+
+
+def test_a_full_disk_when_starting_leaves_no_run_folder(ws: Path, monkeypatch) -> None:
+    def full(path, text):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(workspace, "atomic_write_text", full)
+    at = press_train(paste(app(), novel(6_000)))
+    assert "No space left on device" in texts(at.error) and "is the disk full?" in texts(at.error)
+    assert not list(workspace.runs_dir(ws).iterdir())  # nothing half-written
+
+
+def test_a_trainer_that_fails_is_reported_with_its_own_message(ws: Path) -> None:
+    run = workspace.start_run(ws, novel(6_000), "bad", [*SLOW, "--cell", "transformer"], {"steps": 1}, "me")
+    wait_for(lambda: state(run) == "failed", 120, "the failure")
+    ended = workspace.read_run(run.path)
+    assert "unknown cell 'transformer'" in ended.message and "No checkpoint had been saved yet" in ended.message
+    assert not ended.usable
