@@ -16,6 +16,8 @@ the page calls, typed and unit-tested without Streamlit.
 - ``grid``: the Compare tab's grid (styles x temperatures) and its round trip through the URL;
 - ``lesson_page``, ``neurons_page``, ``compare_page``: the tabs of "Inside the RNN" (the course's
   worked example, units coloured over a text, styles and temperatures side by side);
+- ``workspace``, ``runner``, ``presets``, ``train_page``: the Train tab (run folders and their state,
+  the process around a run of ``training.train``, presets from this machine's measured speed);
 - ``originality_page``: "Is it copied?", the originality check under any shown text (a sample, a
   grid cell), on the library's index (``charrnn.copycheck``).
 """
