@@ -42,7 +42,7 @@ def render(info: ModelInfo, settings: Settings, app_dir: Path) -> None:
         st.download_button(
             "⬇️ The whole model folder (.zip)",
             data=workspace.zip_model(info.path),
-            file_name=f"{info.name.split(' ')[0]}.zip",
+            file_name=f"{workspace.slug(info.name)}.zip",
             mime="application/zip",
             key="dl_zip",
             on_click="ignore",
@@ -52,7 +52,7 @@ def render(info: ModelInfo, settings: Settings, app_dir: Path) -> None:
         st.markdown("#### Publish it to the Hugging Face Hub")
         st.code(
             f"python -m training.publish {shown_path(info.path, app_dir)} --repo-id "
-            f"YOUR_NAME/charrnn-{info.name.split(' ')[0]}",
+            f"YOUR_NAME/charrnn-{workspace.slug(info.name) if info.source == 'yours' else info.key}",
             language="bash",
         )
         st.caption(

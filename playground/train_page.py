@@ -25,6 +25,8 @@ def render(root: Path, select_style: Callable[[str], None], app_dir: Path) -> No
     runs = workspace.list_runs(root)
     run = next((r for r in runs if r.id == ss.get("train_run")), None)
     if run is not None:
+        if run.state in ("queued", "running"):  # a reload is the same browser session: it owns the run
+            ss.train_owner = run.spec.get("owner") or ss.train_owner
         follow(root, run, select_style, app_dir)
         st.divider()
     st.markdown("#### Train your own style")
@@ -221,14 +223,15 @@ def finished(run: workspace.Run, app_dir: Path) -> None:
         "Neurons, Compare, Download)."
     )
     download_zip(run)
-    st.code(f"python -m training.publish {run.model_dir} --repo-id YOUR_NAME/charrnn-{run.name}", language="bash")
+    repo = f"YOUR_NAME/charrnn-{workspace.slug(run.name)}"
+    st.code(f"python -m training.publish {run.model_dir} --repo-id {repo}", language="bash")
 
 
 def download_zip(run: workspace.Run) -> None:
     st.download_button(
         "⬇️ The whole model folder (.zip)",
         data=workspace.zip_model(run.model_dir),
-        file_name=f"{run.name}.zip",
+        file_name=f"{workspace.slug(run.name)}.zip",
         mime="application/zip",
         key=f"zip_{run.id}",
         on_click="ignore",

@@ -181,9 +181,13 @@ def is_run_id(text: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9_-]{1,40}-[0-9a-f]{6}", text or ""))
 
 
+def slug(name: str) -> str:
+    """A style name as a folder or repo name: letters, digits, '-' and '_'."""
+    return _SLUG.sub("-", name).strip("-_")[:40] or "my-text"
+
+
 def new_run_id(name: str) -> str:
-    slug = _SLUG.sub("-", name).strip("-_")[:40] or "my-text"
-    return f"{slug}-{secrets.token_hex(3)}"
+    return f"{slug(name)}-{secrets.token_hex(3)}"
 
 
 def _read(path: Path) -> dict[str, Any] | None:
