@@ -180,6 +180,8 @@ class ModelInfo:
             return f"{self.label} :small[· cannot be used]"
         corpus = self.corpus if self.source != "yours" else "your text"
         bits = f"{self.val_bits:.2f} bits/char" if self.val_bits is not None else "not validated"
+        if corpus and corpus in self.label:  # shakespeare-gru: its corpus is in its name; one line fits
+            return f"{self.label} :small[· {bits}]"
         return f"{self.label} :small[· {corpus} · {bits}]"
 
     def file(self, filename: str) -> Path | None:

@@ -8,6 +8,7 @@ process and cached in the workspace for a day, so the estimate is measured, neve
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -192,13 +193,23 @@ def probe_main() -> int:
 
 
 def speeds(root: Path, timeout_s: float = 120.0) -> dict[str, dict[str, float]]:
-    """The presets' measured speeds: cached in the workspace, else probed now (a few seconds)."""
+    """The presets' speeds: the probe's (cached in the workspace, else probed now, a few seconds),
+    each corrected by what the last run of that shape really did here (``observed_speeds``)."""
+    probed = probe(root, timeout_s)
+    corrected = dict(probed)
+    for key, train_cps in observed_speeds(root).items():
+        if key in probed:  # the probe saw one moment's load; a real run saw the load since
+            ratio = train_cps / probed[key]["train_cps"]
+            corrected[key] = {name: value * ratio for name, value in probed[key].items()}
+    return corrected
+
+
+def probe(root: Path, timeout_s: float) -> dict[str, dict[str, float]]:
     path = root / PROBE_FILE
     try:
         cached = json.loads(path.read_text(encoding="utf-8"))
-        if time.time() - cached["time"] < PROBE_MAX_AGE_S and all(
-            s.key in cached["speeds"] for _, s in PRESETS.values()
-        ):
+        fresh = time.time() - cached["time"] < PROBE_MAX_AGE_S
+        if fresh and all(s.key in cached["speeds"] for _, s in PRESETS.values()):
             return cached["speeds"]
     except (OSError, ValueError, KeyError, TypeError):
         pass
@@ -214,6 +225,33 @@ def speeds(root: Path, timeout_s: float = 120.0) -> dict[str, dict[str, float]]:
     measured = json.loads(out.stdout.strip().splitlines()[-1])
     atomic_write_json(path, {"time": time.time(), "speeds": measured, "cpus": os.cpu_count()})
     return measured
+
+
+def observed_speeds(root: Path) -> dict[str, float]:
+    """Training characters per second of the newest finished run of each shape in the last day,
+    from its records: the median over intervals of training steps alone (no validation, no sample)."""
+    from playground import workspace
+
+    found: dict[str, float] = {}
+    for run in workspace.list_runs(root):  # newest first
+        shape = (run.spec.get("plan") or {}).get("shape")
+        if run.state != "finished" or shape in found or time.time() - run.spec.get("created", 0) > PROBE_MAX_AGE_S:
+            continue
+        rates = training_rates(run.records)
+        if len(rates) >= 3:
+            found[shape] = sorted(rates)[len(rates) // 2]
+    return found
+
+
+def training_rates(records: list[dict]) -> list[float]:
+    rates = []
+    for before, after in itertools.pairwise(records):
+        if after.get("val_loss") is None and not after.get("sample"):
+            dt = float(after.get("elapsed_s", 0)) - float(before.get("elapsed_s", 0))
+            chars = float(after.get("chars_seen", 0)) - float(before.get("chars_seen", 0))
+            if dt > 0 and chars > 0:
+                rates.append(chars / dt)
+    return rates
 
 
 if __name__ == "__main__":

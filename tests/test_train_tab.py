@@ -120,7 +120,7 @@ def test_the_form_shows_the_text_and_the_presets_before_training(ws: Path) -> No
     text = novel(60_000)
     at = paste(at, text)
     shown = texts(at.markdown)
-    stats = workspace.text_stats(text)
+    stats = workspace.text_stats(workspace.check_text(text))  # cleaned as the trainer will: one final newline
     assert f"**{stats.chars:,} characters**, {stats.distinct} distinct" in shown
     assert f"first {stats.train_chars:,}" in shown and f"last {stats.val_chars:,}" in shown
     for label in presets.PRESETS:
@@ -264,3 +264,19 @@ def test_a_trainer_that_fails_is_reported_with_its_own_message(ws: Path) -> None
     ended = workspace.read_run(run.path)
     assert "unknown cell 'transformer'" in ended.message and "No checkpoint had been saved yet" in ended.message
     assert not ended.usable
+
+
+def test_estimates_follow_what_the_last_run_of_a_shape_really_did(ws: Path) -> None:
+    budget, shape = presets.PRESETS["5 minutes"]
+    probed = presets.speeds(ws)[shape.key]["train_cps"]  # the fixture's probe: 2e6 chars/s
+    run = workspace.runs_dir(ws) / "earlier-abcdef"
+    run.mkdir(parents=True)
+    atomic_write_json(run / "run.json", {"name": "earlier", "created": time.time(), "plan": {"shape": shape.key}})
+    records = [{"step": i, "chars_seen": 1000 * i, "elapsed_s": 0.5 * i, "val_loss": None} for i in range(8)]
+    atomic_write_json(run / "model" / "history.json", {"records": records})
+    atomic_write_json(run / "exit.json", {"code": 0})
+    assert presets.observed_speeds(ws) == {shape.key: 2000.0}
+    assert presets.speeds(ws)[shape.key]["train_cps"] == pytest.approx(2000.0) != probed
+    fast = presets.plan(shape, budget, 500_000, 5_000, {"train_cps": probed, "eval_cps": 2e6, "sample_cps": 2e4})
+    slow = presets.plan(shape, budget, 500_000, 5_000, presets.speeds(ws)[shape.key])
+    assert slow.steps < fast.steps  # the same five minutes hold fewer steps on the slower machine
