@@ -94,7 +94,7 @@ def state(run: workspace.Run) -> str:
         (b"x" * (workspace.MAX_BYTES + 1), "the limit is 10 MB"),
         (novel(6_000).encode("latin-1") + b"\xe9\xff", "not UTF-8"),
         (b"\x89PNG\r\n\x1a\n\0\0\0" + bytes(range(256)) * 40, "binary"),
-        ("".join(chr(0x4E00 + i) for i in range(1_200)) * 5, "1,200 distinct characters"),
+        ("".join(chr(0x4E00 + i) for i in range(1_200)) * 5, "distinct characters; the limit is 1,000"),
     ],
     ids=["short", "too-big", "not-utf8", "binary", "too-many-characters"],
 )
