@@ -144,6 +144,30 @@ def test_the_form_refuses_a_bad_pasted_text(ws: Path, text: str, message: str) -
     assert not any(b.label == "Train" for b in at.button)  # nothing to start
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"x" * (workspace.MAX_BYTES + 1), "the limit is 10 MB"),
+        (novel(6_000).encode("latin-1") + b"\xe9\xff", "The file is not UTF-8"),
+        (b"\x89PNG\r\n\x1a\n\0\0\0" + bytes(range(256)) * 40, "looks like a binary file"),
+        (None, None),  # a good file: its name names the style, its figures show
+    ],
+    ids=["too-big", "not-utf8", "binary", "good"],
+)
+def test_the_form_checks_an_uploaded_file(ws: Path, content: bytes | None, message: str | None) -> None:
+    at = app()
+    at.segmented_control(key="train_source").set_value("Upload a .txt")
+    ok(at.run())
+    good = novel(7_000, seed=2)
+    at.file_uploader(key="train_upload").upload("lyrics.txt", content or good.encode(), "text/plain")
+    ok(at.run())
+    if message is None:
+        assert not at.error and at.text_input(key="train_name").value == "lyrics"
+        assert f"**{workspace.text_stats(workspace.check_text(good)).chars:,} characters**" in texts(at.markdown)
+    else:
+        assert message in texts(at.error) and not any(b.label == "Train" for b in at.button)
+
+
 def test_one_run_per_session_and_a_queue_behind_the_server_limit(ws: Path, monkeypatch) -> None:
     monkeypatch.setenv(workspace.ENV_MAX_TRAININGS, "1")
     first = slow_run(ws)
