@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 from charrnn.files import atomic_write_json
 from playground import workspace
@@ -36,7 +37,7 @@ class Runner:
         if self.child is not None and self.child.poll() is None:
             self.child.send_signal(signal.SIGTERM)  # the trainer finishes its step, saves, exits 130
 
-    def take_slot(self):
+    def take_slot(self) -> IO[str] | None:
         """An open, locked slot file once this run is first in the queue and a slot is free; None if
         cancelled meanwhile."""
         slots = self.root / "slots"

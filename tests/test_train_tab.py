@@ -193,7 +193,10 @@ def test_one_run_per_session_and_a_queue_behind_the_server_limit(ws: Path, monke
 def test_a_stopped_run_keeps_its_best_checkpoint_and_nothing_half_written(ws: Path) -> None:
     run = slow_run(ws)
     wait_for(lambda: len(workspace.read_run(run.path).records) > 8, 120, "records")
-    assert workspace.stop_run(run)
+    at = app({"run": run.id})  # the tab follows the run: live figures and a Stop button
+    assert {m.label for m in at.metric} >= {"Step", "Epoch", "Characters/s", "Time left"}
+    next(b for b in at.button if b.label == "⏹ Stop").click()
+    ok(at.run())
     wait_for(lambda: state(run) == "stopped", 60, "the stop")
     ended = workspace.read_run(run.path)
     assert ended.usable and "best so far" in ended.message
