@@ -273,6 +273,11 @@ def test_train_in_the_tab_then_use_the_style_everywhere(ws: Path) -> None:
     assert at.session_state["sample"].trace.text == sample(
         model, prime, at.session_state["length"], temperature=0.8, seed=3
     )
+    for tab in ("🔬 Score a text", "📈 Training timeline", "🔦 Neurons", "⚖️ Compare", "📦 Download & deploy"):
+        at.session_state["tab"] = tab
+        ok(at.run())
+        assert not at.error, (tab, texts(at.error))
+    assert any(b.label == "⬇️ The whole model folder (.zip)" for b in at.get("download_button"))
 
 
 def test_a_full_disk_when_starting_leaves_no_run_folder(ws: Path, monkeypatch) -> None:
