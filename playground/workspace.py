@@ -354,7 +354,7 @@ def launch(path: Path) -> None:
 
     log = open(path / "runner.log", "ab")  # noqa: SIM115 - handed to the child, closed below
     try:
-        subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", "playground.runner", str(path)],
             cwd=Path(__file__).resolve().parents[1],
             stdin=subprocess.DEVNULL,
@@ -365,6 +365,9 @@ def launch(path: Path) -> None:
         )
     finally:
         log.close()
+    # At once, not when the runner gets to it (its imports take seconds on a busy machine): until
+    # then a run without a runner.json would soon read as killed.
+    atomic_write_json(path / "runner.json", {"pid": process.pid, "time": time.time()})
 
 
 def stop_run(run: Run) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +26,7 @@ from charrnn.sampling import sample
 from training.config import TrainConfig
 
 torch.set_num_threads(1)
+atexit.register(shutil.rmtree, os.environ["CHARRNN_WORKSPACE"], True)
 
 TINY_TEXT = (
     "To be, or not to be, that is the question:\n"
