@@ -27,6 +27,8 @@ from playground import (
     params,
     score_page,
     timeline_page,
+    train_page,
+    workspace,
 )
 from playground.catalog import ModelInfo
 from playground.params import Settings
@@ -41,6 +43,7 @@ TABS = {
     "neurons": "🔦 Neurons",
     "compare": "⚖️ Compare",
     "download": "📦 Download & deploy",
+    "train": "🏋️ Train",
 }
 TAB_NAMES = {label: name for name, label in TABS.items()}
 # Widgets inside tabs keep their values while another tab is open (Streamlit forgets a widget's
@@ -51,6 +54,8 @@ KEPT_WIDGETS = (
     "score_text", "x_axis", "log_steps", "loss_unit", "timeline_point", "hub_repo", "branch_char", "dist_all",
     "lesson_word", "lesson_hidden", "neuron_source", "neuron_text", "neuron_layer", "neuron_unit", "neuron_state",
     "neuron_pick", "grid_styles", "grid_temps", "grid_prime", "grid_seed", "grid_length", "copy_min",
+    "train_source", "train_text", "train_corpus", "train_preset", "train_name", "train_advanced", "train_cell",
+    "train_layers", "train_hidden", "train_epochs", "train_seq_len", "train_dropout", "train_start_state",
 )
 # fmt: on
 
@@ -154,6 +159,8 @@ def boot(infos: list[ModelInfo]) -> list[str]:
     ss.alts, ss.preview_t, ss.x_axis, ss.loss_unit, ss.log_steps = 5, 1.5, "step", "nats", False
     ss.dist_all = False
     ss.pending = "seed" in st.query_params  # a shared link shows its sample at once
+    if workspace.is_run_id(st.query_params.get("run", "")):  # a reload finds its run again
+        ss.train_run = st.query_params["run"]
     notes += compare_page.boot(st.query_params.to_dict(), infos, ss.style)
     for key in [
         k for k in ss.grid_styles if hub.is_hub_key(k)
@@ -192,6 +199,8 @@ def sync_url() -> None:
     query = params.to_query(settings)
     if settings.tab == "compare":  # the grid's keys only while it is open: other links stay short
         query.update(compare_page.query())
+    if settings.tab == "train" and ss.get("train_run"):  # so that a reload follows the same run
+        query["run"] = ss.train_run
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
 
@@ -212,6 +221,18 @@ def on_style_change() -> None:
     ss.keep, ss.sample = "", None
     for key in ("pos", "timeline_point", "score_cache"):
         ss.pop(key, None)
+
+
+def select_style(key: str) -> None:
+    """Select a style from the code (a run that just ended), as a click in the sidebar would."""
+    ss.style = key
+    on_style_change()
+
+
+def pick_style(group_key: str) -> None:
+    if ss.get(group_key):
+        ss.style = ss[group_key]
+        on_style_change()
 
 
 def request_hub() -> None:
@@ -242,18 +263,10 @@ def sidebar(infos: list[ModelInfo], root: Path) -> ModelInfo | None:
         st.caption("Character-level language models, one character at a time: watch what they expect.")
         info = None
         if infos:
-            keys = [i.key for i in infos]
-            by_key = {i.key: i for i in infos}
-            st.radio(
-                "Style",
-                keys,
-                key="style",
-                format_func=lambda k: by_key[k].label,
-                captions=[i.caption() for i in infos],
-                on_change=on_style_change,
-            )
-            info = by_key[ss.style]
-            style_details(info)
+            style_picker(infos)
+            info = find(infos, ss.style)
+            if info is not None:
+                style_details(info)
         with st.expander("🤗 Load a model from the Hugging Face Hub", expanded=not infos):
             with st.form("hub_form", border=False):
                 st.text_input("Repo id", key="hub_repo", placeholder="username/charrnn-shakespeare")
@@ -263,6 +276,23 @@ def sidebar(infos: list[ModelInfo], root: Path) -> ModelInfo | None:
             st.caption("Downloads go to the Hugging Face cache and are reused; nothing runs code from the repo.")
         st.caption(f"Models folder: `{root}`")
     return info
+
+
+def style_picker(infos: list[ModelInfo]) -> None:
+    """One radio per group (the styles, the course's, the comparison, yours, the Hub), one line per
+    style; ``ss.style`` is the one selected, shown in the group that holds it."""
+    by_key = {i.key: i for i in infos}
+    for group, members in catalog.grouped(infos):
+        key, keys = f"style_in_{group}", [i.key for i in members]
+        ss[key] = ss.style if ss.style in keys else None
+        st.radio(
+            catalog.GROUPS[group],
+            keys,
+            key=key,
+            format_func=lambda k: by_key[k].line,
+            on_change=pick_style,
+            args=(key,),
+        )
 
 
 def style_details(info: ModelInfo) -> None:
@@ -322,7 +352,7 @@ def no_models(root: Path) -> None:
 
 def main() -> None:
     root = catalog.models_root(APP_DIR)
-    local = catalog.scan_models(root)
+    local = catalog.scan_models(root) + workspace.user_infos(workspace.workspace_root())
     notes = boot(local) if not ss.get("booted") else []
     keep_widget_state()
     process_hub_request()
@@ -350,6 +380,8 @@ def main() -> None:
         with tab:
             if name == "lesson":
                 lesson_page.render()  # needs no model
+            elif name == "train":
+                train_page.render(workspace.workspace_root(), select_style, APP_DIR)
             elif name == "compare":
                 compare_page.render(infos, load_model)
             elif name in ("generate", "score", "neurons") and not isinstance(model, CharRNN):

@@ -13,6 +13,11 @@ Printed: time to first character and total time (click -> text complete, timed i
 tests/test_browser.py measures them), medians over sessions and rounds, single vs concurrent; and
 the server's resident memory (VmRSS) once the sessions are open, and after each concurrent round.
 Last line: JSON.
+
+With ``--while-training`` it also measures what a Train-tab run costs other sessions: one session's
+time to the first character with no run going, then while a run of the "20 minutes" preset trains
+(started as the Train tab starts it: its own process, one thread, nice 10), and their ratio
+(``training_first_char_ratio``; the target is under 2). The texts must match in both.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from urllib.parse import urlencode
 
 from benchmarks.browser import CHROMIUM_ARGS, FIRST_CHARACTER_JS, browser_executable, running_app, wait_for_text
 from charrnn import CharRNN, sample
-from playground import params
+from playground import params, presets, workspace
 
 TIMEOUT_S = 300  # for one round of every session, and for the pages to open
 START_ROUND = f"() => {{ window.__charrnnRound = ({FIRST_CHARACTER_JS})(); }}"
@@ -153,6 +158,54 @@ def run_load(server: str, model: CharRNN, sessions: list[Session], rounds: int, 
     }
 
 
+def training_text(model: CharRNN, path: str | None) -> str:
+    """The run's text: ``--train-text``, else 60,000 characters the model writes itself."""
+    if path:
+        return workspace.check_text(Path(path).read_bytes())
+    return sample(model, "", 60_000, temperature=1.0, seed=0)
+
+
+def start_training(root: Path, text: str) -> workspace.Run:
+    """A run of the slowest preset, as the Train tab starts it; returns once it trains."""
+    stats = workspace.text_stats(text)
+    budget, shape = presets.PRESETS["20 minutes"]
+    speed = presets.scaled_speed(shape, presets.speeds(root))
+    plan = presets.plan(shape, budget, stats.train_chars, stats.val_chars, speed)
+    run = workspace.start_run(root, text, "load-benchmark", plan.args(), plan.to_dict(), "benchmark")
+    deadline = time.monotonic() + TIMEOUT_S
+    while not workspace.progress(workspace.read_run(run.path)).step:  # past the start, into the steps
+        if time.monotonic() > deadline or workspace.read_run(run.path).state not in ("queued", "running"):
+            raise RuntimeError(f"the training run did not start: {workspace.read_run(run.path).message}")
+        time.sleep(0.5)
+    return run
+
+
+def run_while_training(server: str, model: CharRNN, session: Session, rounds: int, text: str) -> dict:
+    """One session's first-character time idle, then while a training run goes (see the docstring)."""
+    from playwright.sync_api import sync_playwright
+
+    root = Path(os.environ[workspace.ENV_WORKSPACE])
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as folder:
+        browser = p.chromium.launch(executable_path=str(browser_executable(Path(folder))), args=CHROMIUM_ARGS)
+        try:
+            (page,) = open_pages(browser, server, [session], model, TIMEOUT_S)
+            idle = [t for _ in range(rounds) for t in generate_at_once([page], [session], model, TIMEOUT_S)]
+            run = start_training(root, text)
+            try:
+                busy = [t for _ in range(rounds) for t in generate_at_once([page], [session], model, TIMEOUT_S)]
+            finally:
+                workspace.stop_run(run)
+        finally:
+            browser.close()
+    idle_ms, busy_ms = median_ms(idle, "first_ms"), median_ms(busy, "first_ms")
+    return {
+        "idle_first_char_ms": idle_ms,
+        "training_first_char_ms": busy_ms,
+        "training_first_char_ratio": round(busy_ms / max(idle_ms, 1), 2),
+        "training_run": workspace.read_run(run.path).spec["plan"],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
@@ -161,7 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--length", type=int, default=300, help="characters per sample")
     parser.add_argument("--rounds", type=int, default=2, help="single and concurrent rounds")
     parser.add_argument("--prime", default="ROMEO:\n")
+    parser.add_argument("--while-training", action="store_true", help="also time Generate while a run trains")
+    parser.add_argument("--train-text", metavar="FILE", help="the run's text (default: the model's own sample)")
     args = parser.parse_args(argv)
+    if args.while_training:
+        os.environ.setdefault(workspace.ENV_WORKSPACE, tempfile.mkdtemp(prefix="charrnn-load-workspace-"))
     model_dir = Path(args.model).resolve()
     model = CharRNN.from_pretrained(model_dir)
     sessions = sessions_for(model_dir.name, args.sessions, args.length, args.prime)
@@ -169,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with running_app(model_dir.parent, Path("/tmp/charrnn-load-streamlit.log")) as server:
         result = run_load(server, model, sessions, args.rounds)
+        if args.while_training:
+            text = training_text(model, args.train_text)
+            result.update(run_while_training(server, model, sessions[0], args.rounds, text))
     result.update(model=model_dir.name, wall_s=round(time.perf_counter() - started, 1))
     result.update(load_average=[round(load_before, 1), round(os.getloadavg()[0], 1)], cpus=os.cpu_count())
     print(f"{'':>22} {'first char':>12} {'total':>10}   ({result['length']} characters, medians)")
@@ -181,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['rss_mib_after_rounds']} MiB; every text equals the library's sample; "
         f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
+    if args.while_training:
+        print(
+            f"first character while a Train-tab run trains: {result['training_first_char_ms']} ms against "
+            f"{result['idle_first_char_ms']} ms idle ({result['training_first_char_ratio']}x)"
+        )
     print(json.dumps(result))
     return 0
 

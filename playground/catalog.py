@@ -26,6 +26,15 @@ FLAGSHIP = "shakespeare"
 FALLBACK_PRIME = "The "
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+# The sidebar's groups, in order: one line per style under each heading.
+GROUPS = {
+    "styles": "📚 The styles",
+    "course": "🎓 The course's models",
+    "comparison": "⚖️ The comparison",
+    "yours": "✍️ Yours",
+    "hub": "🤗 From the Hub",
+}
+_COMPARISON = re.compile(r"shakespeare-(rnn|gru|lstm)")
 
 
 class UnsafeNameError(ValueError):
@@ -98,10 +107,10 @@ def _number(value: Any) -> float | None:
 class ModelInfo:
     """What the sidebar shows of one model, and where its files are."""
 
-    key: str  # the directory name, or "hf:owner/name" for a Hub model
+    key: str  # the directory name, "hf:owner/name" for a Hub model, "yours.RUN" for a Train-tab run
     path: Path
     base: Path  # every file of the model must resolve inside this folder
-    source: str = "local"  # or "hub"
+    source: str = "local"  # or "hub", or "yours" (trained in the Train tab)
     error: str | None = None  # why this model cannot be used; None when it looks complete
     name: str = ""
     title: str = ""
@@ -128,8 +137,8 @@ class ModelInfo:
 
     @property
     def label(self) -> str:
-        shown = self.key.removeprefix("hf:")
-        return f"⚠️ {shown}" if self.error else (f"🤗 {shown}" if self.source == "hub" else shown)
+        shown = self.name if self.source == "yours" else self.key.removeprefix("hf:")
+        return f"⚠️ {shown}" if self.error else shown
 
     @property
     def architecture(self) -> str:
@@ -154,6 +163,26 @@ class ModelInfo:
                 f"trained {format_duration(self.train_time_s)}" + (f" on {self.hardware}" if self.hardware else "")
             )
         return " · ".join(p for p in parts if p)
+
+    @property
+    def group(self) -> str:
+        """Which heading of the sidebar lists this style (a key of GROUPS)."""
+        if self.source in ("hub", "yours"):
+            return self.source
+        if self.key.startswith("minrnn"):
+            return "course"
+        return "comparison" if _COMPARISON.fullmatch(self.key) else "styles"
+
+    @property
+    def line(self) -> str:
+        """The style's one line in the sidebar: name, corpus, bits/char (details in About)."""
+        if self.error:
+            return f"{self.label} :small[· cannot be used]"
+        corpus = self.corpus if self.source != "yours" else "your text"
+        bits = f"{self.val_bits:.2f} bits/char" if self.val_bits is not None else "not validated"
+        if corpus and corpus in self.label:  # shakespeare-gru: its corpus is in its name; one line fits
+            return f"{self.label} :small[· {bits}]"
+        return f"{self.label} :small[· {corpus} · {bits}]"
 
     def file(self, filename: str) -> Path | None:
         return safe_file(self.path, filename, self.base)
@@ -264,6 +293,12 @@ def scan_models(root: Path) -> list[ModelInfo]:
             continue
         infos.append(read_model_info(entry, entry.name, root))
     return sorted(infos, key=lambda i: (i.error is not None, i.key))
+
+
+def grouped(infos: list[ModelInfo]) -> list[tuple[str, list[ModelInfo]]]:
+    """(group, its styles) for each group that has any, in the order of GROUPS."""
+    groups = [(g, [i for i in infos if i.group == g]) for g in GROUPS]
+    return [(g, members) for g, members in groups if members]
 
 
 def default_style(infos: list[ModelInfo]) -> str | None:

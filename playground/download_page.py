@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from playground import catalog, hub, snippets
+from playground import catalog, hub, snippets, workspace
 from playground.catalog import ModelInfo
 from playground.params import Settings
 
@@ -38,10 +38,21 @@ def render(info: ModelInfo, settings: Settings, app_dir: Path) -> None:
     st.caption(
         "With the settings of the Generate tab (without kept characters), this prints the same text as the page."
     )
-    if info.source == "local":
+    if info.source == "yours":
+        st.download_button(
+            "⬇️ The whole model folder (.zip)",
+            data=workspace.zip_model(info.path),
+            file_name=f"{workspace.slug(info.name)}.zip",
+            mime="application/zip",
+            key="dl_zip",
+            on_click="ignore",
+        )
+        st.caption("On a Hugging Face Space the disk is ephemeral: a restart loses your styles. Download to keep one.")
+    if info.source != "hub":
         st.markdown("#### Publish it to the Hugging Face Hub")
         st.code(
-            f"python -m training.publish {shown_path(info.path, app_dir)} --repo-id YOUR_NAME/charrnn-{info.key}",
+            f"python -m training.publish {shown_path(info.path, app_dir)} --repo-id "
+            f"YOUR_NAME/charrnn-{workspace.slug(info.name) if info.source == 'yours' else info.key}",
             language="bash",
         )
         st.caption(

@@ -26,7 +26,16 @@ POLICY_HELP = {
     "skip": "skip them",
     "error": "refuse the text",
 }
-TABS = ("generate", "score", "training", "lesson", "neurons", "compare", "download")  # the page's tabs, in order
+TABS = (
+    "generate",
+    "score",
+    "training",
+    "lesson",
+    "neurons",
+    "compare",
+    "download",
+    "train",
+)  # the page's tabs, in order
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 # Tiny models gain nothing from a second thread, and on a busy 2-core machine OpenMP threads that
 # wait for each other slow every test; subprocesses (CLI, streamlit, torchrun) inherit this.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# The Train tab's runs: never the user's real workspace (tests that train set their own).
+os.environ["CHARRNN_WORKSPACE"] = tempfile.mkdtemp(prefix="charrnn-test-workspace-")
 
 import pytest
 import torch
@@ -21,6 +26,7 @@ from charrnn.sampling import sample
 from training.config import TrainConfig
 
 torch.set_num_threads(1)
+atexit.register(shutil.rmtree, os.environ["CHARRNN_WORKSPACE"], True)
 
 TINY_TEXT = (
     "To be, or not to be, that is the question:\n"

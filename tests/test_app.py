@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fakehub import FakeHub, closed_port
+from sidebar import pick_style
 from streamlit.testing.v1 import AppTest
 
 from charrnn import CharRNN, sample
@@ -124,12 +125,12 @@ def test_every_control_reaches_the_sample_and_the_link(run_app, tiny_models_root
 
 def test_switching_style_resets_the_prime_and_the_sample(run_app, tiny_models_root: Path) -> None:
     at = run_app(tiny_models_root, {"style": "tiny-lstm", "seed": "1", "len": "30"})
-    labels = at.radio(key="style").options
-    assert labels == ["tiny-gru", "tiny-lstm"] or labels[:2] == ["tiny-gru", "tiny-lstm"]
-    captions = "\n".join(at.radio(key="style").proto.captions)
-    for fact in ("LSTM 1×32", "GRU 1×32", "parameters", "nats/char", "bits/char", "Hamlet excerpt"):
-        assert fact in captions
-    at.radio(key="style").set_value("tiny-gru")
+    labels = at.radio(key="style_in_styles").options  # one line each: name, corpus, bits/char
+    assert labels == [f"tiny-{c} :small[· tiny-hamlet · {2 / math.log(2):.2f} bits/char]" for c in ("gru", "lstm")]
+    about = texts(at.markdown)  # the details live in the About expander of the selected style
+    for fact in ("LSTM, 1 layers × 32", "parameters", "nats/char", "bits/char", "Hamlet excerpt"):
+        assert fact in about
+    pick_style(at, "tiny-gru")
     ok(at.run())
     assert at.session_state["sample"] is None and at.query_params["style"] == "tiny-gru"
     button(at, "Generate").click()
@@ -362,13 +363,13 @@ def test_a_broken_style_shows_its_error_and_the_others_work(run_app, tiny_models
         ("escape", "outside the models folder"),
         ("half-trained", "model.safetensors is missing"),
     ]:
-        at.radio(key="style").set_value(name)
+        pick_style(at, name)
         ok(at.run())
         assert message in texts(at.error)
     open_tab(at, "training")  # a model without weights still shows how its training went
     assert len(at.get("vega_lite_chart")) == 1
     at.session_state["tab"] = "✍️ Generate"
-    at.radio(key="style").set_value("tiny-lstm")
+    pick_style(at, "tiny-lstm")
     ok(at.run())
     button(at, "Generate").click()
     ok(at.run())
@@ -467,7 +468,7 @@ def test_the_shipped_models_generate(run_app) -> None:
         CharRNN.from_pretrained(ROOT / "models" / SHIPPED[0]), got.prime_text, 100, temperature=0.8, seed=1
     )
     for name in SHIPPED:
-        at.radio(key="style").set_value(name)
+        pick_style(at, name)
         ok(at.run())
         button(at, "Generate").click()
         ok(at.run())

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from hostile import payloads
 from safetensors.torch import load_file, save_file
+from sidebar import pick_style
 from streamlit.testing.v1 import AppTest
 
 from charrnn import CharRNN, CheckpointError
@@ -120,7 +121,7 @@ def error_texts(at: AppTest) -> list[str]:
 
 
 def show(at: AppTest, style: str) -> AppTest:
-    at.radio(key="style").set_value(style)
+    pick_style(at, style)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

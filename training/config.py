@@ -62,6 +62,7 @@ class TrainConfig:
     sample_seed: int = 1234
     save_float16: bool = False
     threads: int | None = None  # torch threads on CPU; default: torch's choice
+    max_minutes: float | None = None  # stop after this much training time, keeping the best checkpoint
     recipe: str | None = None
 
     def total_steps(self, steps_per_epoch: int) -> int:
@@ -91,6 +92,7 @@ RUN_ONLY_OPTIONS = {
     "sample_seed",
     "save_float16",
     "threads",
+    "max_minutes",
     "recipe",
 }
 
@@ -141,6 +143,8 @@ HELP = {
     "sample_seed": "seed of those samples (the same for every sample, so they compare)",
     "save_float16": "store weights in float16 (half the file; loading restores float32)",
     "threads": "torch CPU threads",
+    "max_minutes": "end the run after this many minutes of training (validates, keeps the best checkpoint, "
+    "and writes the summary as for a finished run, with time_limit true)",
     "recipe": "named recipe from training/recipes/ (explicit flags override it)",
 }
 

@@ -27,6 +27,9 @@ class RunState:
     best: float | None = None  # the best validation loss so far (its weights are in --out)
     start_time: float = field(default_factory=time.time)  # the run's elapsed time counts from here
     pending_losses: list[float] = field(default_factory=list)  # training losses since the last record
+    # when this process took the run up: --max-minutes counts from here, not from start_time,
+    # which a resume moves back by the time already trained
+    session_start: float = field(default_factory=time.time)
     # steps, epochs and characters an --init-from model had behind it: its records continue from there
     step_offset: int = 0
     epoch_offset: float = 0.0

@@ -568,7 +568,8 @@ class Trainer:
                 bar.update(1)
                 speed = c.batch_size * c.seq_len * self.world / (time.time() - t0)
                 bar.set_postfix(loss=f"{loss:.3f}", lr=f"{lr:.1e}", chars_s=f"{speed:,.0f}")
-                validate = step % eval_every == 0 or step == self.total_steps
+                out_of_time = self.out_of_time()
+                validate = step % eval_every == 0 or step == self.total_steps or out_of_time
                 if self.rank == 0 and (step % c.log_every == 0 or step in samples_at or validate):
                     message = self.log(step, losses, lr, validate, samples_at)
                     losses.clear()
@@ -578,15 +579,23 @@ class Trainer:
                     self.save(step, hidden)
                 if self.stop_signal is not None:
                     self.stop(step, hidden)
+                if out_of_time:
+                    break
         self.run_state.history["summary"] = {
             "best_val_loss": self.run_state.best,
             "steps": step + self.run_state.step_offset,
             "train_time_s": time.time() - self.run_state.start_time,
             "hardware": hardware(self.world),
             "finished": True,
+            "time_limit": step < self.total_steps,  # ended by --max-minutes
         }
         self.save(step, hidden)  # every rank takes part in the gathers
         return self.run_state.history["summary"]
+
+    def out_of_time(self) -> bool:
+        """--max-minutes spent (the app's cap on a run); measured from this run's own start."""
+        limit = self.config.max_minutes
+        return bool(limit) and time.time() - self.run_state.session_start > 60 * limit
 
     def make_record(self, step: int, train_loss, val_loss, text: str | None, lr: float | None = None) -> dict:
         c = self.config
