@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from charrnn import UNKNOWN_POLICIES, SamplingSettings
@@ -114,9 +114,9 @@ def parse_query(query: Mapping[str, str | list[str]]) -> tuple[Settings, list[st
     if garbled:
         notes.append(f"The link's {', '.join(garbled)} held broken characters (lone surrogates): they are dropped.")
     s = Settings()
-    for key, read in _READERS.items():  # in this order: keep may lengthen len, temp 0 sets greedy
-        if key in q:
-            s = read(s, q[key], notes)
+    for spec in SPECS:
+        if spec.query in q:
+            s = spec.read(s, q[spec.query], notes)
     return s, notes
 
 
@@ -231,41 +231,79 @@ def _read_tab(s: Settings, tab: str, notes: list[str]) -> Settings:
     return replace(s, tab=tab) if tab in TABS else s  # an old or mistyped tab: the first, silently
 
 
-_READERS = {
-    "style": _read_style,
-    "prime": _read_prime,
-    "len": _read_length,
-    "greedy": _read_greedy,
-    "temp": _read_temperature,
-    "k": _read_top_k,
-    "p": _read_top_p,
-    "seed": _read_seed,
-    "unknown": _read_unknown,
-    "keep": _read_keep,
-    "tab": _read_tab,
-}
+@dataclass(frozen=True)
+class Spec:
+    """One setting: its field of ``Settings``, its query key, how a link's text is read (clamped,
+    with a note) and whether it is always written, and, for those the page draws, its widget: the
+    session-state key, label, bounds, step and help (``{min}``/``{max}`` there are the widget's
+    bounds). ``parse_query``, ``to_query``, the Generate tab's widgets and app.py all read these."""
+
+    field: str
+    query: str
+    read: Callable[[Settings, str, list[str]], Settings]
+    always: bool = False  # a sampling setting: written even at its default, so a link keeps its meaning
+    widget: str = ""  # number, slider, toggle, select, text (drawn by generate_page); "" for none
+    label: str = ""
+    low: float = 0
+    high: float = 0
+    step: float = 1
+    help: str = ""
+    greedy_off: bool = False  # ignored (and its widget disabled) when sampling is greedy
+
+    @property
+    def key(self) -> str:
+        """The session-state key of its widget: the field's name."""
+        return self.field
+
+    @property
+    def default(self) -> object:
+        return Settings.__dataclass_fields__[self.field].default
+
+    def write(self, value: object) -> str | None:
+        """The query text for ``value``, or None to leave the key out (an optional setting at its default)."""
+        if not self.always and value == self.default:
+            return None
+        if isinstance(value, bool):
+            return "1"
+        if isinstance(value, float):
+            return f"{value:g}"
+        return str(value)[-PRIME_MAX:] if self.field == "prime" else str(value)
+
+
+# In the order links are read (and written): keep may lengthen len, and temp 0 sets greedy, so
+# greedy is read before temp (a link's greedy=0 must not undo it).
+SPECS = (
+    Spec("style", "style", _read_style),
+    Spec("prime", "prime", _read_prime, widget="text", label="Prime",
+         help="The text the model reads before it writes. Each style has its own default."),
+    Spec("length", "len", _read_length, always=True, widget="number", label="Length",
+         low=LENGTH_MIN, high=LENGTH_MAX, step=100, help="Characters to generate ({min}–{max:,})."),
+    Spec("greedy", "greedy", _read_greedy, widget="toggle", label="Greedy",
+         help="Always take the most likely character (ignores temperature, top-k, top-p, seed)."),
+    Spec("temperature", "temp", _read_temperature, always=True, widget="slider", label="Temperature",
+         low=0.0, high=TEMPERATURE_MAX, step=0.05, greedy_off=True,
+         help="Below 1: safer, more repetitive. Above 1: wilder. 0 means greedy."),
+    Spec("top_k", "k", _read_top_k, always=True, widget="number", label="Top-k", low=0, high=TOP_K_MAX,
+         greedy_off=True, help="Draw only among the k most likely characters; 0 = off (the model knows {max})."),
+    Spec("top_p", "p", _read_top_p, always=True, widget="slider", label="Top-p", low=TOP_P_MIN, high=1.0,
+         step=0.01, greedy_off=True, help="Draw only among the most likely characters whose mass reaches p; 1 = off."),
+    Spec("seed", "seed", _read_seed, widget="number", label="Seed", low=0, high=SEED_MAX,
+         help="Same settings and seed give the same text, every time."),
+    Spec("unknown", "unknown", _read_unknown, widget="select", label="Unknown characters",
+         help="What to do with characters of the prime the model has never seen."),
+    Spec("keep", "keep", _read_keep),
+    Spec("tab", "tab", _read_tab),
+)  # fmt: skip
+SPEC = {spec.field: spec for spec in SPECS}
+WIDGETS = tuple(spec for spec in SPECS if spec.widget)  # the settings the Generate tab draws
 
 
 def to_query(s: Settings) -> dict[str, str]:
     """The query string that reproduces ``s`` (every sampling setting is written, defaults included,
     so that a link keeps its meaning if a default changes)."""
     query: dict[str, str] = {}
-    if s.style is not None:
-        query["style"] = s.style
-    if s.prime is not None:
-        query["prime"] = s.prime[-PRIME_MAX:]
-    query["len"] = str(s.length)
-    query["temp"] = f"{s.temperature:g}"
-    if s.greedy:
-        query["greedy"] = "1"
-    query["k"] = str(s.top_k)
-    query["p"] = f"{s.top_p:g}"
-    if s.seed is not None:
-        query["seed"] = str(s.seed)
-    if s.unknown != POLICY_DEFAULT:
-        query["unknown"] = s.unknown
-    if s.keep:
-        query["keep"] = s.keep
-    if s.tab != TABS[0]:
-        query["tab"] = s.tab
+    for spec in SPECS:
+        text = spec.write(getattr(s, spec.field))
+        if text is not None:
+            query[spec.query] = text
     return query

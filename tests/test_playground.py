@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -279,6 +281,23 @@ def test_sampling_settings_switch_off_what_does_nothing() -> None:
     assert Settings(temperature=0).sampling(65).greedy
     assert Settings(seed=1).same_sample(Settings(seed=1, tab="score"))
     assert not Settings(seed=1).same_sample(Settings(seed=2))
+
+
+def test_every_setting_round_trips_at_its_bounds_and_default() -> None:
+    """The spec table is the one source: each setting goes through the link at its bounds and default."""
+    assert sorted(spec.field for spec in params.SPECS) == sorted(f.name for f in dataclasses.fields(Settings))
+    queries = ["style", "prime", "len", "greedy", "temp", "k", "p", "seed", "unknown", "keep", "tab"]
+    assert [spec.query for spec in params.SPECS] == queries  # the links' format
+    for spec in params.SPECS:
+        values = [spec.default] + ([spec.low, spec.high] if spec.widget in ("number", "slider") else [])
+        for value in values:
+            s = replace(Settings(), **{spec.field: value})
+            again, notes = params.parse_query(params.to_query(s))
+            if spec.field == "temperature" and value == 0:  # 0 means greedy, the one value not kept as given
+                assert again == replace(Settings(), greedy=True) and "greedy" in notes[0]
+                continue
+            assert again == s and notes == [], (spec.field, value)
+            assert (spec.query in params.to_query(s)) == (spec.always or value != spec.default)
 
 
 query_values = st.one_of(
