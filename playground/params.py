@@ -248,6 +248,7 @@ class Spec:
     high: float = 0
     step: float = 1
     help: str = ""
+    options: tuple[str, ...] = ()  # a choice's values
     greedy_off: bool = False  # ignored (and its widget disabled) when sampling is greedy
 
     @property
@@ -258,6 +259,11 @@ class Spec:
     @property
     def default(self) -> object:
         return Settings.__dataclass_fields__[self.field].default
+
+    def of(self, value: object) -> object:
+        """A widget's value as the setting's type (a number input can hand back a float)."""
+        kind = _WIDGET_TYPES.get(self.widget)
+        return kind(value) if kind is not None else value
 
     def write(self, value: object) -> str | None:
         """The query text for ``value``, or None to leave the key out (an optional setting at its default)."""
@@ -289,11 +295,12 @@ SPECS = (
          step=0.01, greedy_off=True, help="Draw only among the most likely characters whose mass reaches p; 1 = off."),
     Spec("seed", "seed", _read_seed, widget="number", label="Seed", low=0, high=SEED_MAX,
          help="Same settings and seed give the same text, every time."),
-    Spec("unknown", "unknown", _read_unknown, widget="select", label="Unknown characters",
+    Spec("unknown", "unknown", _read_unknown, widget="select", label="Unknown characters", options=UNKNOWN_POLICIES,
          help="What to do with characters of the prime the model has never seen."),
     Spec("keep", "keep", _read_keep),
     Spec("tab", "tab", _read_tab),
 )  # fmt: skip
+_WIDGET_TYPES: dict[str, Callable[[object], object]] = {"number": int, "slider": float, "toggle": bool}
 SPEC = {spec.field: spec for spec in SPECS}
 WIDGETS = tuple(spec for spec in SPECS if spec.widget)  # the settings the Generate tab draws
 

@@ -122,6 +122,24 @@ def test_every_control_reaches_the_sample_and_the_link(run_app, tiny_models_root
     assert current(again).trace.text == expected
 
 
+def test_the_widgets_are_drawn_from_the_settings_table(run_app, tiny_models_root: Path) -> None:
+    at = run_app(tiny_models_root, {"style": "tiny-lstm"})
+    vocab = len(model(tiny_models_root).vocab)
+    found = {"number": at.number_input, "slider": at.slider, "toggle": at.toggle, "select": at.selectbox}
+    found["text"] = at.text_area
+    for spec in params.WIDGETS:
+        widget = found[spec.widget](key=spec.key)
+        assert widget.label == spec.label and widget.help == spec.help.format(
+            min=spec.low, max=vocab if spec.field == "top_k" else spec.high
+        )
+        if spec.widget in ("number", "slider"):
+            high = vocab if spec.field == "top_k" else spec.high  # top-k: bounded by the model, not the link
+            assert (widget.min, widget.max, widget.step) == (spec.low, high, spec.step), spec.field
+    assert at.selectbox(key="unknown").options == [
+        f"{p}: {params.POLICY_HELP[p]}" for p in params.SPEC["unknown"].options
+    ]
+
+
 def test_switching_style_resets_the_prime_and_the_sample(run_app, tiny_models_root: Path) -> None:
     at = run_app(tiny_models_root, {"style": "tiny-lstm", "seed": "1", "len": "30"})
     labels = at.radio(key="style").options
