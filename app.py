@@ -147,7 +147,7 @@ def boot(infos: list[ModelInfo]) -> list[str]:
     info = find(infos + hub_infos(), ss.style)
     ss.style_default_prime = info.default_prime if info else ""
     for spec in params.WIDGETS:  # the Generate tab's widgets open on the link's values
-        ss[spec.key] = getattr(s, spec.field)
+        ss[spec.key] = spec.get(s)
     ss.prime = s.prime if s.prime is not None else ss.style_default_prime
     ss.seed = s.seed if s.seed is not None else params.random_seed()
     ss.keep = s.keep
@@ -174,7 +174,7 @@ def keep_widget_state() -> None:
 
 def current_settings() -> Settings:
     widgets = {spec.field: spec.of(ss[spec.key]) for spec in params.WIDGETS}
-    return Settings(style=ss.style, keep=ss.keep, tab=TAB_NAMES.get(ss.get("tab"), "generate"), **widgets)
+    return Settings.of(style=ss.style, keep=ss.keep, tab=TAB_NAMES.get(ss.get("tab"), "generate"), **widgets)
 
 
 def sync_url() -> None:

@@ -204,7 +204,7 @@ def run_generation(model: CharRNN, prime: generation.Prime, out, stop_slot, s: S
     chars: list[str] = []
     last = 0.0
     try:
-        steps = generation.stream(model, prime, s.length, s.sampling(len(model.vocab)), s.seed, s.keep)
+        steps = generation.stream(model, prime, s.length, s.sampling_for(len(model.vocab)), s.seed, s.keep)
         for step in steps:
             sample.steps.append(step)
             chars.append(step.char)
@@ -261,7 +261,7 @@ def render(model: CharRNN, current_settings: Callable[[], Settings], run_started
         prime_feedback(model, prime)
         if dropped_keep:
             st.warning("The kept text holds characters this model does not know: it is dropped.")
-        if not ss.greedy and current_settings().is_greedy:
+        if not ss.greedy and current_settings().sampling.greedy:
             st.info("Temperature 0 means greedy: the most likely character every time (the seed does not matter).")
     result: Sample | None = ss.get("sample")
     if result is None or result.trace is None:
@@ -414,7 +414,7 @@ def position_distributions(model: CharRNN, sample: Sample, pos: int) -> tuple[ge
         )
         return (trace.probs_raw[pos], trace.probs_tempered[pos], trace.probs[pos]), int(trace.char_ids[pos])
     if sample.next_dist is None:
-        sampling = sample.settings.sampling(len(sample.vocab))
+        sampling = sample.settings.sampling_for(len(sample.vocab))
         sample.next_dist = generation.next_distribution(model, sample.prime_ids, trace.text, sampling)
     st.markdown(f"Position **{pos}**: what the model expects **next**, after the whole text.")
     return sample.next_dist, None
@@ -445,12 +445,13 @@ def branch_controls(sample: Sample, pos: int, dists: generation.Distributions, c
 def distribution_charts(sample: Sample, dists: generation.Distributions, chosen: int | None, preview: float) -> None:
     """The position's distribution (model, tempered, drawn from, previewed) and temperature curves."""
     s, (raw, tempered_probs, final) = sample.settings, dists
-    sampling = s.sampling(len(sample.vocab))
+    sampling = s.sampling_for(len(sample.vocab))
+    greedy, temperature = sampling.greedy, sampling.temperature
     series = {"model (T=1)": raw}
-    if not (s.greedy or s.temperature == 1):
-        series[f"T={s.temperature:g}"] = tempered_probs
-    if sampling.top_k or sampling.top_p or s.greedy:
-        series["drawn from (top-k/top-p)" if not s.greedy else "greedy"] = final
+    if not (greedy or temperature == 1):
+        series[f"T={temperature:g}"] = tempered_probs
+    if sampling.top_k or sampling.top_p or greedy:
+        series["drawn from (top-k/top-p)" if not greedy else "greedy"] = final
     series[f"what if T={preview:g}"] = generation.tempered(raw, preview)
     limit = None if ss.get("dist_all") else 24
     frame = table.distribution_frame(sample.vocab, series, chosen, limit=limit)
@@ -461,8 +462,8 @@ def distribution_charts(sample: Sample, dists: generation.Distributions, chosen:
     )
     st.vega_lite_chart(charts.distribution_spec(frame, list(series), title), width="stretch")
     marks = {f"what if {preview:g}": preview}
-    if not s.greedy and s.temperature > 0:
-        marks[f"used {s.temperature:g}"] = s.temperature
+    if not greedy:
+        marks[f"used {temperature:g}"] = temperature
     curves = charts.temperature_frame(sample.vocab, raw, TEMPERATURE_GRID)
     title = "How temperature reshapes it (the 6 likeliest characters)"
     st.vega_lite_chart(charts.temperature_spec(curves, marks, title), width="stretch")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from charrnn import UNKNOWN_POLICIES, SamplingSettings
 from playground import catalog, hub
@@ -27,6 +27,7 @@ POLICY_HELP = {
     "error": "refuse the text",
 }
 TABS = ("generate", "score", "training", "lesson", "neurons", "compare", "download")  # the page's tabs, in order
+_SAMPLING_DEFAULT = SamplingSettings(TEMPERATURE_DEFAULT)  # frozen: one instance can be every default
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
@@ -34,30 +35,36 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 class Settings:
     """Everything that determines a sample (plus the open tab). ``prime`` None means the style's
     default prime; ``seed`` None means "pick one"; ``keep`` is text chosen by branching that the
-    model continues after."""
+    model continues after. ``sampling`` holds top-k and top-p off as None (0 and 1 on the page and
+    in links), and top-k as given: the model's vocabulary bounds it in ``sampling_for``."""
 
     style: str | None = None
     prime: str | None = None
     length: int = LENGTH_DEFAULT
-    temperature: float = TEMPERATURE_DEFAULT
-    greedy: bool = False
-    top_k: int = 0
-    top_p: float = 1.0
+    sampling: SamplingSettings = _SAMPLING_DEFAULT
     seed: int | None = None
     unknown: str = POLICY_DEFAULT
     keep: str = ""
     tab: str = TABS[0]
 
-    def sampling(self, vocab_size: int) -> SamplingSettings:
-        """The library's settings: top-k at or above the vocabulary size and top-p 1 mean "off";
-        temperature 0 means greedy (``SamplingSettings.from_temperature``)."""
-        top_k = self.top_k if 0 < self.top_k < vocab_size else None
-        top_p = self.top_p if self.top_p < 1 else None
-        return SamplingSettings.from_temperature(self.temperature, top_k, top_p, self.greedy)
+    @classmethod
+    def of(
+        cls,
+        temperature: float = TEMPERATURE_DEFAULT,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        greedy: bool = False,
+        **rest: object,
+    ) -> Settings:
+        """Settings from flat values as the page's widgets give them: temperature 0 means greedy
+        (``SamplingSettings.from_temperature``), top-k 0 and top-p 1 mean off."""
+        sampling = SamplingSettings.from_temperature(temperature, top_k or None, top_p if top_p < 1 else None, greedy)
+        return cls(sampling=sampling, **rest)
 
-    @property
-    def is_greedy(self) -> bool:
-        return self.sampling(0).greedy
+    def sampling_for(self, vocab_size: int) -> SamplingSettings:
+        """The library's settings for a model: top-k at or above its vocabulary size is off."""
+        top_k = self.sampling.top_k
+        return self.sampling if top_k is None or top_k < vocab_size else replace(self.sampling, top_k=None)
 
     def same_sample(self, other: Settings) -> bool:
         """Whether both settings give the same text (the open tab does not matter)."""
@@ -124,6 +131,10 @@ def parse_query(query: Mapping[str, str | list[str]]) -> tuple[Settings, list[st
 # valid value as given and replaces any other (clamped, or its default) with a note saying so.
 
 
+def _sampled(s: Settings, **changes: object) -> Settings:
+    return replace(s, sampling=replace(s.sampling, **changes))
+
+
 def _read_style(s: Settings, style: str, notes: list[str]) -> Settings:
     try:
         style = hub.hub_key(hub.repo_of(style)) if hub.is_hub_key(style) else style
@@ -158,7 +169,7 @@ def _read_length(s: Settings, text: str, notes: list[str]) -> Settings:
 def _read_greedy(s: Settings, text: str, notes: list[str]) -> Settings:
     flag = text.strip().lower()
     if flag in _TRUE or flag in _FALSE:
-        return replace(s, greedy=flag in _TRUE)
+        return _sampled(s, greedy=flag in _TRUE)
     notes.append(f"greedy={_shown(text)} is neither 1 nor 0: greedy is off.")
     return s
 
@@ -170,14 +181,14 @@ def _read_temperature(s: Settings, text: str, notes: list[str]) -> Settings:
         return s
     if temperature == 0:
         notes.append("Temperature 0 means greedy: the most likely character every time.")
-        return replace(s, greedy=True)
+        return _sampled(s, greedy=True)
     if temperature < TEMPERATURE_MIN:
         notes.append(f"Temperature {temperature:g} is below {TEMPERATURE_MIN:g}: using {TEMPERATURE_MIN:g}.")
-        return replace(s, temperature=TEMPERATURE_MIN)
+        return _sampled(s, temperature=TEMPERATURE_MIN)
     if temperature > TEMPERATURE_MAX:
         notes.append(f"Temperature {temperature:g} is above {TEMPERATURE_MAX:g}: using {TEMPERATURE_MAX:g}.")
-        return replace(s, temperature=TEMPERATURE_MAX)
-    return replace(s, temperature=round(temperature, 4))
+        return _sampled(s, temperature=TEMPERATURE_MAX)
+    return _sampled(s, temperature=round(temperature, 4))
 
 
 def _read_top_k(s: Settings, text: str, notes: list[str]) -> Settings:
@@ -185,7 +196,7 @@ def _read_top_k(s: Settings, text: str, notes: list[str]) -> Settings:
     if top_k is None or top_k < 0:
         notes.append(f"Top-k {_shown(text)} is not a whole number ≥ 0: top-k is off.")
         return s
-    return replace(s, top_k=min(top_k, TOP_K_MAX))
+    return _sampled(s, top_k=min(top_k, TOP_K_MAX) or None)
 
 
 def _read_top_p(s: Settings, text: str, notes: list[str]) -> Settings:
@@ -198,8 +209,8 @@ def _read_top_p(s: Settings, text: str, notes: list[str]) -> Settings:
         return s
     if top_p < TOP_P_MIN:
         notes.append(f"Top-p {top_p:g} is below {TOP_P_MIN:g}: using {TOP_P_MIN:g}.")
-        return replace(s, top_p=TOP_P_MIN)
-    return replace(s, top_p=round(top_p, 4))
+        return _sampled(s, top_p=TOP_P_MIN)
+    return _sampled(s, top_p=round(top_p, 4) if top_p < 1 else None)
 
 
 def _read_seed(s: Settings, text: str, notes: list[str]) -> Settings:
@@ -250,6 +261,7 @@ class Spec:
     help: str = ""
     options: tuple[str, ...] = ()  # a choice's values
     greedy_off: bool = False  # ignored (and its widget disabled) when sampling is greedy
+    off: object = None  # the page's and the link's value for a sampling filter that is off (None)
 
     @property
     def key(self) -> str:
@@ -258,7 +270,12 @@ class Spec:
 
     @property
     def default(self) -> object:
-        return Settings.__dataclass_fields__[self.field].default
+        return self.get(Settings())
+
+    def get(self, s: Settings) -> object:
+        """Its value in ``s`` as the page and the link give it (a field of ``s`` or of ``s.sampling``)."""
+        value = getattr(s.sampling, self.field) if self.field in _SAMPLING_FIELDS else getattr(s, self.field)
+        return self.off if value is None else value
 
     def of(self, value: object) -> object:
         """A widget's value as the setting's type (a number input can hand back a float)."""
@@ -289,10 +306,11 @@ SPECS = (
     Spec("temperature", "temp", _read_temperature, always=True, widget="slider", label="Temperature",
          low=0.0, high=TEMPERATURE_MAX, step=0.05, greedy_off=True,
          help="Below 1: safer, more repetitive. Above 1: wilder. 0 means greedy."),
-    Spec("top_k", "k", _read_top_k, always=True, widget="number", label="Top-k", low=0, high=TOP_K_MAX,
+    Spec("top_k", "k", _read_top_k, always=True, widget="number", label="Top-k", low=0, high=TOP_K_MAX, off=0,
          greedy_off=True, help="Draw only among the k most likely characters; 0 = off (the model knows {max})."),
     Spec("top_p", "p", _read_top_p, always=True, widget="slider", label="Top-p", low=TOP_P_MIN, high=1.0,
-         step=0.01, greedy_off=True, help="Draw only among the most likely characters whose mass reaches p; 1 = off."),
+         step=0.01, off=1.0, greedy_off=True,
+         help="Draw only among the most likely characters whose mass reaches p; 1 = off."),
     Spec("seed", "seed", _read_seed, widget="number", label="Seed", low=0, high=SEED_MAX,
          help="Same settings and seed give the same text, every time."),
     Spec("unknown", "unknown", _read_unknown, widget="select", label="Unknown characters", options=UNKNOWN_POLICIES,
@@ -300,6 +318,7 @@ SPECS = (
     Spec("keep", "keep", _read_keep),
     Spec("tab", "tab", _read_tab),
 )  # fmt: skip
+_SAMPLING_FIELDS = frozenset(f.name for f in fields(SamplingSettings))
 _WIDGET_TYPES: dict[str, Callable[[object], object]] = {"number": int, "slider": float, "toggle": bool}
 SPEC = {spec.field: spec for spec in SPECS}
 WIDGETS = tuple(spec for spec in SPECS if spec.widget)  # the settings the Generate tab draws
@@ -310,7 +329,7 @@ def to_query(s: Settings) -> dict[str, str]:
     so that a link keeps its meaning if a default changes)."""
     query: dict[str, str] = {}
     for spec in SPECS:
-        text = spec.write(getattr(s, spec.field))
+        text = spec.write(spec.get(s))
         if text is not None:
             query[spec.query] = text
     return query

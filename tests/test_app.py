@@ -12,7 +12,7 @@ import pytest
 from fakehub import FakeHub, closed_port
 from streamlit.testing.v1 import AppTest
 
-from charrnn import CharRNN, sample
+from charrnn import CharRNN, SamplingSettings, sample
 from playground import catalog, generation, params, scoring, table
 from playground.params import Settings
 from playground.trace import Sample
@@ -100,7 +100,7 @@ def test_every_control_reaches_the_sample_and_the_link(run_app, tiny_models_root
     expected = sample(model(tiny_models_root), "To be", 60, temperature=1.3, top_k=5, top_p=0.9, seed=11)
     assert current(at).trace.text == expected
     assert at.query_params == params.to_query(
-        Settings(
+        Settings.of(
             style="tiny-lstm", prime="To be", length=60, temperature=1.3, top_k=5, top_p=0.9, seed=11, unknown="skip"
         )
     )
@@ -208,7 +208,7 @@ def test_a_stopped_generation_keeps_what_was_drawn(run_app, tiny_models_root: Pa
     s = Settings(style="tiny-lstm", prime="To", length=500, seed=3)
     prime = generation.prepare_prime(tiny, "To", "replace")
     partial = Sample(s, prime.text, prime.ids, tuple(tiny.vocab.chars))
-    for step in generation.stream(tiny, prime, 500, s.sampling(len(tiny.vocab)), 3):
+    for step in generation.stream(tiny, prime, 500, s.sampling_for(len(tiny.vocab)), 3):
         partial.steps.append(step)
         if len(partial.steps) == 37:
             break  # what an interrupted run leaves behind
@@ -348,7 +348,7 @@ def test_out_of_range_link_values_are_fixed_and_said(run_app, tiny_models_root: 
     for part in ("not a model name", "out of range", "greedy", "top-p is off", "new seed", "policy", "top-k is off"):
         assert part in said, part
     s = current(at).settings
-    assert (s.style, s.length, s.greedy, s.top_k, s.top_p) == ("tiny-gru", 1, True, 0, 1.0)
+    assert (s.style, s.length, s.sampling) == ("tiny-gru", 1, SamplingSettings(params.TEMPERATURE_DEFAULT, greedy=True))
     assert at.query_params["len"] == "1" and at.query_params["style"] == "tiny-gru"
 
 
