@@ -27,8 +27,10 @@ POLICY_HELP = {
     "error": "refuse the text",
 }
 TABS = ("generate", "score", "training", "lesson", "neurons", "compare", "download")  # the page's tabs, in order
-_SAMPLING_DEFAULT = SamplingSettings(TEMPERATURE_DEFAULT)  # frozen: one instance can be every default
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+_SAMPLING_DEFAULT = SamplingSettings(TEMPERATURE_DEFAULT)  # frozen: one instance can be every default
 
 
 @dataclass(frozen=True)
