@@ -50,7 +50,7 @@ TAB_NAMES = {label: name for name, label in TABS.items()}
 # state in a run that does not draw it, unless the value is written back each run).
 # fmt: off
 KEPT_WIDGETS = (
-    "prime", "length", "temperature", "greedy", "top_k", "top_p", "seed", "unknown", "alts", "pos", "preview_t",
+    *(spec.key for spec in params.WIDGETS), "alts", "pos", "preview_t",
     "score_text", "x_axis", "log_steps", "loss_unit", "timeline_point", "hub_repo", "branch_char", "dist_all",
     "lesson_word", "lesson_hidden", "neuron_source", "neuron_text", "neuron_layer", "neuron_unit", "neuron_state",
     "neuron_pick", "grid_styles", "grid_temps", "grid_prime", "grid_seed", "grid_length", "copy_min",
@@ -151,10 +151,11 @@ def boot(infos: list[ModelInfo]) -> list[str]:
     ss.style = style or catalog.default_style(infos)
     info = find(infos + hub_infos(), ss.style)
     ss.style_default_prime = info.default_prime if info else ""
+    for spec in params.WIDGETS:  # the Generate tab's widgets open on the link's values
+        ss[spec.key] = spec.get(s)
     ss.prime = s.prime if s.prime is not None else ss.style_default_prime
-    ss.length, ss.temperature, ss.greedy = s.length, s.temperature, s.greedy
-    ss.top_k, ss.top_p, ss.unknown, ss.keep = s.top_k, s.top_p, s.unknown, s.keep
     ss.seed = s.seed if s.seed is not None else params.random_seed()
+    ss.keep = s.keep
     ss.tab = TABS[s.tab]
     ss.alts, ss.preview_t, ss.x_axis, ss.loss_unit, ss.log_steps = 5, 1.5, "step", "nats", False
     ss.dist_all = False
@@ -179,19 +180,8 @@ def keep_widget_state() -> None:
 
 
 def current_settings() -> Settings:
-    return Settings(
-        style=ss.style,
-        prime=ss.prime,
-        length=int(ss.length),
-        temperature=float(ss.temperature),
-        greedy=bool(ss.greedy),
-        top_k=int(ss.top_k),
-        top_p=float(ss.top_p),
-        seed=int(ss.seed),
-        unknown=ss.unknown,
-        keep=ss.keep,
-        tab=TAB_NAMES.get(ss.get("tab"), "generate"),
-    )
+    widgets = {spec.field: spec.of(ss[spec.key]) for spec in params.WIDGETS}
+    return Settings.of(style=ss.style, keep=ss.keep, tab=TAB_NAMES.get(ss.get("tab"), "generate"), **widgets)
 
 
 def sync_url() -> None:

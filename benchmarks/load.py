@@ -54,7 +54,7 @@ class Session:
     def expected(self, model: CharRNN) -> str:
         """Prime + the library's sample: the same request run alone, outside the app."""
         s = self.settings
-        sampling = s.sampling(len(model.vocab))
+        sampling = s.sampling_for(len(model.vocab))
         text = sample(model, s.prime, s.length, sampling.temperature, sampling.top_k, sampling.top_p,
                       sampling.greedy, s.seed)  # fmt: skip
         return s.prime + text
@@ -65,7 +65,7 @@ def sessions_for(style: str, count: int, length: int, prime: str) -> list[Sessio
     sessions = []
     for i in range(count):
         temperature, top_k, top_p = round(0.5 + 0.1 * (i % 8), 2), (0, 5, 20)[i % 3], (1.0, 0.9)[i % 2]
-        settings = params.Settings(style, prime, length, temperature, top_k=top_k, top_p=top_p, seed=1000 + i)
+        settings = params.Settings.of(temperature, top_k, top_p, style=style, prime=prime, length=length, seed=1000 + i)
         sessions.append(Session(settings))
     return sessions
 

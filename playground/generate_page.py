@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
-from charrnn import UNKNOWN_POLICIES, CharRNN, UnknownCharactersError
+from charrnn import CharRNN, UnknownCharactersError
 from playground import charts, generation, html, originality_page, params, snippets, table
 from playground.params import Settings
 from playground.trace import Sample
@@ -147,78 +147,50 @@ def settings_panel(model: CharRNN) -> None:
     vocab_size = len(model.vocab)
     left, right = st.columns([3, 2], gap="large")
     with left:
-        st.text_area(
-            "Prime",
-            key="prime",
-            height=112,
-            on_change=forget_keep,
-            help="The text the model reads before it writes. Each style has its own default.",
-        )
+        setting_widget("prime", height=112, on_change=forget_keep)
     with right:
         c1, c2 = st.columns(2)
-        c1.number_input(
-            "Length",
-            params.LENGTH_MIN,
-            params.LENGTH_MAX,
-            step=100,
-            key="length",
-            help=f"Characters to generate ({params.LENGTH_MIN}–{params.LENGTH_MAX:,}).",
-        )
-        c2.number_input(
-            "Seed",
-            0,
-            params.SEED_MAX,
-            step=1,
-            key="seed",
-            help="Same settings and seed give the same text, every time.",
-        )
-        st.slider(
-            "Temperature",
-            0.0,
-            params.TEMPERATURE_MAX,
-            step=0.05,
-            key="temperature",
-            disabled=ss.greedy,
-            help="Below 1: safer, more repetitive. Above 1: wilder. 0 means greedy.",
-        )
+        with c1:
+            setting_widget("length")
+        with c2:
+            setting_widget("seed")
+        setting_widget("temperature")
     filter_settings(vocab_size)
 
 
 def filter_settings(vocab_size: int) -> None:
     """Top-k, top-p, the unknown-character policy and greedy: the panel's second row."""
     c3, c4, c5, c6 = st.columns([1, 1, 1, 1])
-    c3.number_input(
-        "Top-k",
-        0,
-        vocab_size,
-        step=1,
-        key="top_k",
-        disabled=ss.greedy,
-        help=f"Draw only among the k most likely characters; 0 = off (the model knows {vocab_size}).",
-    )
-    c4.slider(
-        "Top-p",
-        params.TOP_P_MIN,
-        1.0,
-        step=0.01,
-        key="top_p",
-        disabled=ss.greedy,
-        help="Draw only among the most likely characters whose mass reaches p; 1 = off.",
-    )
-    c5.selectbox(
-        "Unknown characters",
-        UNKNOWN_POLICIES,
-        key="unknown",
-        format_func=lambda p: f"{p}: {params.POLICY_HELP[p]}",
-        help="What to do with characters of the prime the model has never seen.",
-    )
+    with c3:
+        setting_widget("top_k", high=vocab_size)  # the model's vocabulary bounds it, not the link's
+    with c4:
+        setting_widget("top_p")
+    with c5:
+        setting_widget("unknown", format_func=lambda p: f"{p}: {params.POLICY_HELP[p]}")
     with c6:
         st.space("small")
-        st.toggle(
-            "Greedy",
-            key="greedy",
-            help="Always take the most likely character (ignores temperature, top-k, top-p, seed).",
-        )
+        setting_widget("greedy")
+
+
+def setting_widget(field: str, high: float | None = None, **extra: object) -> None:
+    """The widget of one setting, drawn from its spec (label, bounds, step, help; ``{min}`` and
+    ``{max}`` in the help are the widget's bounds). ``high`` replaces the spec's upper bound where
+    the model sets it; ``extra`` goes to the widget as is."""
+    spec = params.SPEC[field]
+    low, high = spec.low, spec.high if high is None else high
+    common = {"key": spec.key, "help": spec.help.format(min=low, max=high), **extra}
+    if spec.greedy_off:
+        common["disabled"] = ss.greedy
+    _DRAW[spec.widget](spec, low, high, common)
+
+
+_DRAW: dict[str, Callable[[params.Spec, float, float, dict], object]] = {  # one small helper per widget kind
+    "number": lambda spec, low, high, kw: st.number_input(spec.label, low, high, step=spec.step, **kw),
+    "slider": lambda spec, low, high, kw: st.slider(spec.label, low, high, step=spec.step, **kw),
+    "toggle": lambda spec, low, high, kw: st.toggle(spec.label, **kw),
+    "select": lambda spec, low, high, kw: st.selectbox(spec.label, spec.options, **kw),
+    "text": lambda spec, low, high, kw: st.text_area(spec.label, **kw),
+}
 
 
 def run_generation(model: CharRNN, prime: generation.Prime, out, stop_slot, s: Settings, run_started: float) -> None:
@@ -232,7 +204,7 @@ def run_generation(model: CharRNN, prime: generation.Prime, out, stop_slot, s: S
     chars: list[str] = []
     last = 0.0
     try:
-        steps = generation.stream(model, prime, s.length, s.sampling(len(model.vocab)), s.seed, s.keep)
+        steps = generation.stream(model, prime, s.length, s.sampling_for(len(model.vocab)), s.seed, s.keep)
         for step in steps:
             sample.steps.append(step)
             chars.append(step.char)
@@ -289,7 +261,7 @@ def render(model: CharRNN, current_settings: Callable[[], Settings], run_started
         prime_feedback(model, prime)
         if dropped_keep:
             st.warning("The kept text holds characters this model does not know: it is dropped.")
-        if not ss.greedy and current_settings().is_greedy:
+        if not ss.greedy and current_settings().sampling.greedy:
             st.info("Temperature 0 means greedy: the most likely character every time (the seed does not matter).")
     result: Sample | None = ss.get("sample")
     if result is None or result.trace is None:
@@ -442,7 +414,7 @@ def position_distributions(model: CharRNN, sample: Sample, pos: int) -> tuple[ge
         )
         return (trace.probs_raw[pos], trace.probs_tempered[pos], trace.probs[pos]), int(trace.char_ids[pos])
     if sample.next_dist is None:
-        sampling = sample.settings.sampling(len(sample.vocab))
+        sampling = sample.settings.sampling_for(len(sample.vocab))
         sample.next_dist = generation.next_distribution(model, sample.prime_ids, trace.text, sampling)
     st.markdown(f"Position **{pos}**: what the model expects **next**, after the whole text.")
     return sample.next_dist, None
@@ -473,12 +445,13 @@ def branch_controls(sample: Sample, pos: int, dists: generation.Distributions, c
 def distribution_charts(sample: Sample, dists: generation.Distributions, chosen: int | None, preview: float) -> None:
     """The position's distribution (model, tempered, drawn from, previewed) and temperature curves."""
     s, (raw, tempered_probs, final) = sample.settings, dists
-    sampling = s.sampling(len(sample.vocab))
+    sampling = s.sampling_for(len(sample.vocab))
+    greedy, temperature = sampling.greedy, sampling.temperature
     series = {"model (T=1)": raw}
-    if not (s.greedy or s.temperature == 1):
-        series[f"T={s.temperature:g}"] = tempered_probs
-    if sampling.top_k or sampling.top_p or s.greedy:
-        series["drawn from (top-k/top-p)" if not s.greedy else "greedy"] = final
+    if not (greedy or temperature == 1):
+        series[f"T={temperature:g}"] = tempered_probs
+    if sampling.top_k or sampling.top_p or greedy:
+        series["drawn from (top-k/top-p)" if not greedy else "greedy"] = final
     series[f"what if T={preview:g}"] = generation.tempered(raw, preview)
     limit = None if ss.get("dist_all") else 24
     frame = table.distribution_frame(sample.vocab, series, chosen, limit=limit)
@@ -489,8 +462,8 @@ def distribution_charts(sample: Sample, dists: generation.Distributions, chosen:
     )
     st.vega_lite_chart(charts.distribution_spec(frame, list(series), title), width="stretch")
     marks = {f"what if {preview:g}": preview}
-    if not s.greedy and s.temperature > 0:
-        marks[f"used {s.temperature:g}"] = s.temperature
+    if not greedy:
+        marks[f"used {temperature:g}"] = temperature
     curves = charts.temperature_frame(sample.vocab, raw, TEMPERATURE_GRID)
     title = "How temperature reshapes it (the 6 likeliest characters)"
     st.vega_lite_chart(charts.temperature_spec(curves, marks, title), width="stretch")

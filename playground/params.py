@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
 
 from charrnn import UNKNOWN_POLICIES, SamplingSettings
 from playground import catalog, hub
@@ -39,34 +39,43 @@ TABS = (
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
+_SAMPLING_DEFAULT = SamplingSettings(TEMPERATURE_DEFAULT)  # frozen: one instance can be every default
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything that determines a sample (plus the open tab). ``prime`` None means the style's
     default prime; ``seed`` None means "pick one"; ``keep`` is text chosen by branching that the
-    model continues after."""
+    model continues after. ``sampling`` holds top-k and top-p off as None (0 and 1 on the page and
+    in links), and top-k as given: the model's vocabulary bounds it in ``sampling_for``."""
 
     style: str | None = None
     prime: str | None = None
     length: int = LENGTH_DEFAULT
-    temperature: float = TEMPERATURE_DEFAULT
-    greedy: bool = False
-    top_k: int = 0
-    top_p: float = 1.0
+    sampling: SamplingSettings = _SAMPLING_DEFAULT
     seed: int | None = None
     unknown: str = POLICY_DEFAULT
     keep: str = ""
     tab: str = TABS[0]
 
-    def sampling(self, vocab_size: int) -> SamplingSettings:
-        """The library's settings: top-k at or above the vocabulary size and top-p 1 mean "off";
-        temperature 0 means greedy (``SamplingSettings.from_temperature``)."""
-        top_k = self.top_k if 0 < self.top_k < vocab_size else None
-        top_p = self.top_p if self.top_p < 1 else None
-        return SamplingSettings.from_temperature(self.temperature, top_k, top_p, self.greedy)
+    @classmethod
+    def of(
+        cls,
+        temperature: float = TEMPERATURE_DEFAULT,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        greedy: bool = False,
+        **rest: object,
+    ) -> Settings:
+        """Settings from flat values as the page's widgets give them: temperature 0 means greedy
+        (``SamplingSettings.from_temperature``), top-k 0 and top-p 1 mean off."""
+        sampling = SamplingSettings.from_temperature(temperature, top_k or None, top_p if top_p < 1 else None, greedy)
+        return cls(sampling=sampling, **rest)
 
-    @property
-    def is_greedy(self) -> bool:
-        return self.sampling(0).greedy
+    def sampling_for(self, vocab_size: int) -> SamplingSettings:
+        """The library's settings for a model: top-k at or above its vocabulary size is off."""
+        top_k = self.sampling.top_k
+        return self.sampling if top_k is None or top_k < vocab_size else replace(self.sampling, top_k=None)
 
     def same_sample(self, other: Settings) -> bool:
         """Whether both settings give the same text (the open tab does not matter)."""
@@ -123,14 +132,18 @@ def parse_query(query: Mapping[str, str | list[str]]) -> tuple[Settings, list[st
     if garbled:
         notes.append(f"The link's {', '.join(garbled)} held broken characters (lone surrogates): they are dropped.")
     s = Settings()
-    for key, read in _READERS.items():  # in this order: keep may lengthen len, temp 0 sets greedy
-        if key in q:
-            s = read(s, q[key], notes)
+    for spec in SPECS:
+        if spec.query in q:
+            s = spec.read(s, q[spec.query], notes)
     return s, notes
 
 
 # One reader per query key: (settings so far, the key's text, notes) -> settings. Each takes a
 # valid value as given and replaces any other (clamped, or its default) with a note saying so.
+
+
+def _sampled(s: Settings, **changes: object) -> Settings:
+    return replace(s, sampling=replace(s.sampling, **changes))
 
 
 def _read_style(s: Settings, style: str, notes: list[str]) -> Settings:
@@ -167,7 +180,7 @@ def _read_length(s: Settings, text: str, notes: list[str]) -> Settings:
 def _read_greedy(s: Settings, text: str, notes: list[str]) -> Settings:
     flag = text.strip().lower()
     if flag in _TRUE or flag in _FALSE:
-        return replace(s, greedy=flag in _TRUE)
+        return _sampled(s, greedy=flag in _TRUE)
     notes.append(f"greedy={_shown(text)} is neither 1 nor 0: greedy is off.")
     return s
 
@@ -179,14 +192,14 @@ def _read_temperature(s: Settings, text: str, notes: list[str]) -> Settings:
         return s
     if temperature == 0:
         notes.append("Temperature 0 means greedy: the most likely character every time.")
-        return replace(s, greedy=True)
+        return _sampled(s, greedy=True)
     if temperature < TEMPERATURE_MIN:
         notes.append(f"Temperature {temperature:g} is below {TEMPERATURE_MIN:g}: using {TEMPERATURE_MIN:g}.")
-        return replace(s, temperature=TEMPERATURE_MIN)
+        return _sampled(s, temperature=TEMPERATURE_MIN)
     if temperature > TEMPERATURE_MAX:
         notes.append(f"Temperature {temperature:g} is above {TEMPERATURE_MAX:g}: using {TEMPERATURE_MAX:g}.")
-        return replace(s, temperature=TEMPERATURE_MAX)
-    return replace(s, temperature=round(temperature, 4))
+        return _sampled(s, temperature=TEMPERATURE_MAX)
+    return _sampled(s, temperature=round(temperature, 4))
 
 
 def _read_top_k(s: Settings, text: str, notes: list[str]) -> Settings:
@@ -194,7 +207,7 @@ def _read_top_k(s: Settings, text: str, notes: list[str]) -> Settings:
     if top_k is None or top_k < 0:
         notes.append(f"Top-k {_shown(text)} is not a whole number ≥ 0: top-k is off.")
         return s
-    return replace(s, top_k=min(top_k, TOP_K_MAX))
+    return _sampled(s, top_k=min(top_k, TOP_K_MAX) or None)
 
 
 def _read_top_p(s: Settings, text: str, notes: list[str]) -> Settings:
@@ -207,8 +220,8 @@ def _read_top_p(s: Settings, text: str, notes: list[str]) -> Settings:
         return s
     if top_p < TOP_P_MIN:
         notes.append(f"Top-p {top_p:g} is below {TOP_P_MIN:g}: using {TOP_P_MIN:g}.")
-        return replace(s, top_p=TOP_P_MIN)
-    return replace(s, top_p=round(top_p, 4))
+        return _sampled(s, top_p=TOP_P_MIN)
+    return _sampled(s, top_p=round(top_p, 4) if top_p < 1 else None)
 
 
 def _read_seed(s: Settings, text: str, notes: list[str]) -> Settings:
@@ -240,41 +253,94 @@ def _read_tab(s: Settings, tab: str, notes: list[str]) -> Settings:
     return replace(s, tab=tab) if tab in TABS else s  # an old or mistyped tab: the first, silently
 
 
-_READERS = {
-    "style": _read_style,
-    "prime": _read_prime,
-    "len": _read_length,
-    "greedy": _read_greedy,
-    "temp": _read_temperature,
-    "k": _read_top_k,
-    "p": _read_top_p,
-    "seed": _read_seed,
-    "unknown": _read_unknown,
-    "keep": _read_keep,
-    "tab": _read_tab,
-}
+@dataclass(frozen=True)
+class Spec:
+    """One setting: its field of ``Settings``, its query key, how a link's text is read (clamped,
+    with a note) and whether it is always written, and, for those the page draws, its widget: the
+    session-state key, label, bounds, step and help (``{min}``/``{max}`` there are the widget's
+    bounds). ``parse_query``, ``to_query``, the Generate tab's widgets and app.py all read these."""
+
+    field: str
+    query: str
+    read: Callable[[Settings, str, list[str]], Settings]
+    always: bool = False  # a sampling setting: written even at its default, so a link keeps its meaning
+    widget: str = ""  # number, slider, toggle, select, text (drawn by generate_page); "" for none
+    label: str = ""
+    low: float = 0
+    high: float = 0
+    step: float = 1
+    help: str = ""
+    options: tuple[str, ...] = ()  # a choice's values
+    greedy_off: bool = False  # ignored (and its widget disabled) when sampling is greedy
+    off: object = None  # the page's and the link's value for a sampling filter that is off (None)
+
+    @property
+    def key(self) -> str:
+        """The session-state key of its widget: the field's name."""
+        return self.field
+
+    @property
+    def default(self) -> object:
+        return self.get(Settings())
+
+    def get(self, s: Settings) -> object:
+        """Its value in ``s`` as the page and the link give it (a field of ``s`` or of ``s.sampling``)."""
+        value = getattr(s.sampling, self.field) if self.field in _SAMPLING_FIELDS else getattr(s, self.field)
+        return self.off if value is None else value
+
+    def of(self, value: object) -> object:
+        """A widget's value as the setting's type (a number input can hand back a float)."""
+        kind = _WIDGET_TYPES.get(self.widget)
+        return kind(value) if kind is not None else value
+
+    def write(self, value: object) -> str | None:
+        """The query text for ``value``, or None to leave the key out (an optional setting at its default)."""
+        if not self.always and value == self.default:
+            return None
+        if isinstance(value, bool):
+            return "1"
+        if isinstance(value, float):
+            return f"{value:g}"
+        return str(value)[-PRIME_MAX:] if self.field == "prime" else str(value)
+
+
+# In the order links are read (and written): keep may lengthen len, and temp 0 sets greedy, so
+# greedy is read before temp (a link's greedy=0 must not undo it).
+SPECS = (
+    Spec("style", "style", _read_style),
+    Spec("prime", "prime", _read_prime, widget="text", label="Prime",
+         help="The text the model reads before it writes. Each style has its own default."),
+    Spec("length", "len", _read_length, always=True, widget="number", label="Length",
+         low=LENGTH_MIN, high=LENGTH_MAX, step=100, help="Characters to generate ({min}–{max:,})."),
+    Spec("greedy", "greedy", _read_greedy, widget="toggle", label="Greedy",
+         help="Always take the most likely character (ignores temperature, top-k, top-p, seed)."),
+    Spec("temperature", "temp", _read_temperature, always=True, widget="slider", label="Temperature",
+         low=0.0, high=TEMPERATURE_MAX, step=0.05, greedy_off=True,
+         help="Below 1: safer, more repetitive. Above 1: wilder. 0 means greedy."),
+    Spec("top_k", "k", _read_top_k, always=True, widget="number", label="Top-k", low=0, high=TOP_K_MAX, off=0,
+         greedy_off=True, help="Draw only among the k most likely characters; 0 = off (the model knows {max})."),
+    Spec("top_p", "p", _read_top_p, always=True, widget="slider", label="Top-p", low=TOP_P_MIN, high=1.0,
+         step=0.01, off=1.0, greedy_off=True,
+         help="Draw only among the most likely characters whose mass reaches p; 1 = off."),
+    Spec("seed", "seed", _read_seed, widget="number", label="Seed", low=0, high=SEED_MAX,
+         help="Same settings and seed give the same text, every time."),
+    Spec("unknown", "unknown", _read_unknown, widget="select", label="Unknown characters", options=UNKNOWN_POLICIES,
+         help="What to do with characters of the prime the model has never seen."),
+    Spec("keep", "keep", _read_keep),
+    Spec("tab", "tab", _read_tab),
+)  # fmt: skip
+_SAMPLING_FIELDS = frozenset(f.name for f in fields(SamplingSettings))
+_WIDGET_TYPES: dict[str, Callable[[object], object]] = {"number": int, "slider": float, "toggle": bool}
+SPEC = {spec.field: spec for spec in SPECS}
+WIDGETS = tuple(spec for spec in SPECS if spec.widget)  # the settings the Generate tab draws
 
 
 def to_query(s: Settings) -> dict[str, str]:
     """The query string that reproduces ``s`` (every sampling setting is written, defaults included,
     so that a link keeps its meaning if a default changes)."""
     query: dict[str, str] = {}
-    if s.style is not None:
-        query["style"] = s.style
-    if s.prime is not None:
-        query["prime"] = s.prime[-PRIME_MAX:]
-    query["len"] = str(s.length)
-    query["temp"] = f"{s.temperature:g}"
-    if s.greedy:
-        query["greedy"] = "1"
-    query["k"] = str(s.top_k)
-    query["p"] = f"{s.top_p:g}"
-    if s.seed is not None:
-        query["seed"] = str(s.seed)
-    if s.unknown != POLICY_DEFAULT:
-        query["unknown"] = s.unknown
-    if s.keep:
-        query["keep"] = s.keep
-    if s.tab != TABS[0]:
-        query["tab"] = s.tab
+    for spec in SPECS:
+        text = spec.write(spec.get(s))
+        if text is not None:
+            query[spec.query] = text
     return query

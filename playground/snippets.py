@@ -6,21 +6,22 @@ from playground.params import PRIME_MAX, Settings
 
 
 def temperature_label(s: Settings) -> str:
-    return s.sampling(0).label
+    return s.sampling.label
 
 
 def python_snippet(source: str, s: Settings) -> str:
     """Python that prints the sample of ``s`` (kept characters aside) from the model at ``source``
     (a folder or a Hub repo id): the library call behind the page."""
     args = [repr((s.prime or "")[-PRIME_MAX:]), f"length={s.length}"]
-    if s.is_greedy:
+    sampling = s.sampling
+    if sampling.greedy:
         args.append("greedy=True")
     else:
-        args.append(f"temperature={s.temperature:g}")
-        if s.top_k:
-            args.append(f"top_k={s.top_k}")
-        if s.top_p < 1:
-            args.append(f"top_p={s.top_p:g}")
+        args.append(f"temperature={sampling.temperature:g}")
+        if sampling.top_k:
+            args.append(f"top_k={sampling.top_k}")
+        if sampling.top_p:
+            args.append(f"top_p={sampling.top_p:g}")
         args.append(f"seed={s.seed}")
     if s.unknown != "error":
         args.append(f"unknown={s.unknown!r}")

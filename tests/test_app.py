@@ -13,7 +13,7 @@ from fakehub import FakeHub, closed_port
 from sidebar import pick_style
 from streamlit.testing.v1 import AppTest
 
-from charrnn import CharRNN, sample
+from charrnn import CharRNN, SamplingSettings, sample
 from playground import catalog, generation, params, scoring, table
 from playground.params import Settings
 from playground.trace import Sample
@@ -101,7 +101,7 @@ def test_every_control_reaches_the_sample_and_the_link(run_app, tiny_models_root
     expected = sample(model(tiny_models_root), "To be", 60, temperature=1.3, top_k=5, top_p=0.9, seed=11)
     assert current(at).trace.text == expected
     assert at.query_params == params.to_query(
-        Settings(
+        Settings.of(
             style="tiny-lstm", prime="To be", length=60, temperature=1.3, top_k=5, top_p=0.9, seed=11, unknown="skip"
         )
     )
@@ -121,6 +121,24 @@ def test_every_control_reaches_the_sample_and_the_link(run_app, tiny_models_root
 
     again = run_app(tiny_models_root, link)  # the link, opened elsewhere, gives the same text
     assert current(again).trace.text == expected
+
+
+def test_the_widgets_are_drawn_from_the_settings_table(run_app, tiny_models_root: Path) -> None:
+    at = run_app(tiny_models_root, {"style": "tiny-lstm"})
+    vocab = len(model(tiny_models_root).vocab)
+    found = {"number": at.number_input, "slider": at.slider, "toggle": at.toggle, "select": at.selectbox}
+    found["text"] = at.text_area
+    for spec in params.WIDGETS:
+        widget = found[spec.widget](key=spec.key)
+        assert widget.label == spec.label and widget.help == spec.help.format(
+            min=spec.low, max=vocab if spec.field == "top_k" else spec.high
+        )
+        if spec.widget in ("number", "slider"):
+            high = vocab if spec.field == "top_k" else spec.high  # top-k: bounded by the model, not the link
+            assert (widget.min, widget.max, widget.step) == (spec.low, high, spec.step), spec.field
+    assert at.selectbox(key="unknown").options == [
+        f"{p}: {params.POLICY_HELP[p]}" for p in params.SPEC["unknown"].options
+    ]
 
 
 def test_switching_style_resets_the_prime_and_the_sample(run_app, tiny_models_root: Path) -> None:
@@ -191,7 +209,7 @@ def test_a_stopped_generation_keeps_what_was_drawn(run_app, tiny_models_root: Pa
     s = Settings(style="tiny-lstm", prime="To", length=500, seed=3)
     prime = generation.prepare_prime(tiny, "To", "replace")
     partial = Sample(s, prime.text, prime.ids, tuple(tiny.vocab.chars))
-    for step in generation.stream(tiny, prime, 500, s.sampling(len(tiny.vocab)), 3):
+    for step in generation.stream(tiny, prime, 500, s.sampling_for(len(tiny.vocab)), 3):
         partial.steps.append(step)
         if len(partial.steps) == 37:
             break  # what an interrupted run leaves behind
@@ -331,7 +349,7 @@ def test_out_of_range_link_values_are_fixed_and_said(run_app, tiny_models_root: 
     for part in ("not a model name", "out of range", "greedy", "top-p is off", "new seed", "policy", "top-k is off"):
         assert part in said, part
     s = current(at).settings
-    assert (s.style, s.length, s.greedy, s.top_k, s.top_p) == ("tiny-gru", 1, True, 0, 1.0)
+    assert (s.style, s.length, s.sampling) == ("tiny-gru", 1, SamplingSettings(params.TEMPERATURE_DEFAULT, greedy=True))
     assert at.query_params["len"] == "1" and at.query_params["style"] == "tiny-gru"
 
 

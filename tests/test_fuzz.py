@@ -247,11 +247,11 @@ def taken_as_given(key: str, given: float | None, s: params.Settings) -> bool:
     if given is None:
         return False
     if key == "temp":
-        return math.isclose(s.temperature, given, abs_tol=5e-5) or (given == 0 and s.greedy)
+        return math.isclose(s.sampling.temperature, given, abs_tol=5e-5) or (given == 0 and s.sampling.greedy)
     if key == "p":
-        return math.isclose(s.top_p, given, abs_tol=5e-5)
+        return math.isclose(s.sampling.top_p or 1.0, given, abs_tol=5e-5)  # None: off, as p=1
     if key == "k":
-        return s.top_k == min(given, params.TOP_K_MAX)  # any k above the vocabulary means "off"
+        return (s.sampling.top_k or 0) == min(given, params.TOP_K_MAX)  # any k above the vocabulary means "off"
     return getattr(s, NUMERIC_KEYS[key]) == given
 
 
@@ -267,7 +267,7 @@ def test_every_query_value_refused_or_changed_is_said(key: str, value) -> None:
     s, notes = params.parse_query({key: value})
     if not taken_as_given(key, as_given(value), s):
         assert notes and all("\n" not in note for note in notes), (value, s, notes)
-    s.sampling(65)  # whatever it became is valid for the library
+    s.sampling_for(65)  # whatever it became is valid for the library
 
 
 @fuzz(120)
@@ -289,6 +289,6 @@ def test_any_query_samples_on_a_real_model(tiny_model: CharRNN, query: dict) -> 
         return
     keep = "" if tiny_model.vocab.unknown_chars(s.keep) else s.keep[:10]  # the page drops an unknown keep
     length = min(s.length, 12)
-    steps = list(generation.stream(tiny_model, prime, length, s.sampling(len(tiny_model.vocab)), s.seed, keep))
+    steps = list(generation.stream(tiny_model, prime, length, s.sampling_for(len(tiny_model.vocab)), s.seed, keep))
     assert len(steps) == max(length, len(keep))
     assert_steps(steps, len(tiny_model.vocab), forced=len(keep))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -212,7 +213,7 @@ def test_hub_download_errors_and_size_limit(
 def test_defaults_and_full_round_trip() -> None:
     s, notes = params.parse_query({})
     assert s == Settings() and notes == []
-    full = Settings(
+    full = Settings.of(
         style="tiny-lstm",
         prime="ROMEO:\n",
         length=777,
@@ -237,19 +238,19 @@ def test_defaults_and_full_round_trip() -> None:
         ({"len": "100000"}, lambda s: s.length == params.LENGTH_MAX, "out of range"),
         ({"len": "0"}, lambda s: s.length == params.LENGTH_MIN, "out of range"),
         ({"len": "abc"}, lambda s: s.length == params.LENGTH_DEFAULT, "not a whole number"),
-        ({"temp": "0"}, lambda s: s.greedy, "greedy"),
-        ({"temp": "-1"}, lambda s: s.temperature == params.TEMPERATURE_DEFAULT, "not a number above 0"),
-        ({"temp": "nan"}, lambda s: s.temperature == params.TEMPERATURE_DEFAULT, "not a number"),
-        ({"temp": "99"}, lambda s: s.temperature == params.TEMPERATURE_MAX, "above"),
-        ({"temp": "1e-9"}, lambda s: s.temperature == params.TEMPERATURE_MIN, "below"),
-        ({"k": "-3"}, lambda s: s.top_k == 0, "top-k is off"),
-        ({"p": "0"}, lambda s: s.top_p == 1.0, "top-p is off"),
-        ({"p": "1.5"}, lambda s: s.top_p == 1.0, "above 1"),
-        ({"p": "1e-5"}, lambda s: s.top_p == params.TOP_P_MIN, "below"),
+        ({"temp": "0"}, lambda s: s.sampling.greedy, "greedy"),
+        ({"temp": "-1"}, lambda s: s.sampling.temperature == params.TEMPERATURE_DEFAULT, "not a number above 0"),
+        ({"temp": "nan"}, lambda s: s.sampling.temperature == params.TEMPERATURE_DEFAULT, "not a number"),
+        ({"temp": "99"}, lambda s: s.sampling.temperature == params.TEMPERATURE_MAX, "above"),
+        ({"temp": "1e-9"}, lambda s: s.sampling.temperature == params.TEMPERATURE_MIN, "below"),
+        ({"k": "-3"}, lambda s: s.sampling.top_k is None, "top-k is off"),
+        ({"p": "0"}, lambda s: s.sampling.top_p is None, "top-p is off"),
+        ({"p": "1.5"}, lambda s: s.sampling.top_p is None, "above 1"),
+        ({"p": "1e-5"}, lambda s: s.sampling.top_p == params.TOP_P_MIN, "below"),
         ({"seed": "-1"}, lambda s: s.seed is None, "new seed"),
         ({"seed": "x"}, lambda s: s.seed is None, "new seed"),
         ({"unknown": "explode"}, lambda s: s.unknown == params.POLICY_DEFAULT, "policy"),
-        ({"greedy": "maybe"}, lambda s: not s.greedy, "greedy is off"),
+        ({"greedy": "maybe"}, lambda s: not s.sampling.greedy, "greedy is off"),
         ({"style": "../../etc"}, lambda s: s.style is None, "not a model name"),
         ({"style": "/etc/passwd"}, lambda s: s.style is None, "not a model name"),
         ({"style": "hf:a/../b"}, lambda s: s.style is None, "not a model name"),
@@ -273,12 +274,31 @@ def test_query_details() -> None:
 
 
 def test_sampling_settings_switch_off_what_does_nothing() -> None:
-    s = Settings(top_k=65, top_p=1.0).sampling(65)
+    s = Settings.of(top_k=65, top_p=1.0).sampling_for(65)
     assert s.top_k is None and s.top_p is None and not s.greedy
-    assert Settings(top_k=5, top_p=0.5).sampling(65) == SamplingSettings(0.8, 5, 0.5, False)
-    assert Settings(temperature=0).sampling(65).greedy
+    assert Settings.of(top_k=65).sampling.top_k == 65  # kept as given: another model may know more characters
+    assert Settings.of(top_k=5, top_p=0.5).sampling_for(65) == SamplingSettings(0.8, 5, 0.5, False)
+    assert Settings.of(top_k=0).sampling == Settings().sampling == SamplingSettings(params.TEMPERATURE_DEFAULT)
+    assert Settings.of(temperature=0).sampling_for(65).greedy
     assert Settings(seed=1).same_sample(Settings(seed=1, tab="score"))
     assert not Settings(seed=1).same_sample(Settings(seed=2))
+
+
+def test_every_setting_round_trips_at_its_bounds_and_default() -> None:
+    """The spec table is the one source: each setting goes through the link at its bounds and default."""
+    flat = {f.name for f in dataclasses.fields(Settings) + dataclasses.fields(SamplingSettings)} - {"sampling"}
+    assert sorted(spec.field for spec in params.SPECS) == sorted(flat)
+    queries = ["style", "prime", "len", "greedy", "temp", "k", "p", "seed", "unknown", "keep", "tab"]
+    assert [spec.query for spec in params.SPECS] == queries  # the links' format
+    for spec in params.SPECS:
+        values = [spec.default] + ([spec.low, spec.high] if spec.widget in ("number", "slider") else [])
+        for value in values:
+            s = Settings.of(**{spec.field: value})
+            again, notes = params.parse_query(params.to_query(s))
+            assert again == s and notes == [], (spec.field, value)
+            assert (spec.query in params.to_query(s)) == (spec.always or value != spec.default)
+            if spec.field != "temperature" or value != 0:  # 0 means greedy: the one value not kept as given
+                assert spec.get(again) == value
 
 
 query_values = st.one_of(
@@ -302,13 +322,15 @@ query_values = st.one_of(
 def test_any_query_gives_settings_in_bounds(query: dict) -> None:
     s, _ = params.parse_query(query)
     assert params.LENGTH_MIN <= s.length <= params.LENGTH_MAX
-    assert 0 < s.temperature <= params.TEMPERATURE_MAX
-    assert 0 <= s.top_k <= params.TOP_K_MAX and 0 < s.top_p <= 1
+    sampling = s.sampling
+    assert 0 < sampling.temperature <= params.TEMPERATURE_MAX
+    assert sampling.top_k is None or 0 < sampling.top_k <= params.TOP_K_MAX  # None: off
+    assert sampling.top_p is None or 0 < sampling.top_p < 1
     assert s.seed is None or 0 <= s.seed <= params.SEED_MAX
     assert s.unknown in ("error", "skip", "replace") and s.tab in params.TABS
     assert s.prime is None or len(s.prime) <= params.PRIME_MAX
     assert len(s.keep) <= s.length
-    s.sampling(65)  # always valid for the library
+    s.sampling_for(65)  # always valid for the library
     encoded = params.to_query(s)  # and always encodable into a URL
     "&".join(f"{k}={v}" for k, v in encoded.items()).encode("utf-8")
     assert params.parse_query(encoded)[0].same_sample(s)
@@ -564,8 +586,8 @@ def test_chart_specs_are_plain_json(trace: Trace, tiny_model: CharRNN, tiny_mode
 def test_the_python_snippet_prints_the_same_sample(tiny_models_root: Path, capsys: pytest.CaptureFixture) -> None:
     path = str(tiny_models_root / "tiny-lstm")
     for s in (
-        Settings(prime="To", length=40, temperature=1.1, top_k=7, top_p=0.9, seed=3, unknown="skip"),
-        Settings(prime="Tö", length=30, greedy=True, unknown="replace"),
+        Settings.of(prime="To", length=40, temperature=1.1, top_k=7, top_p=0.9, seed=3, unknown="skip"),
+        Settings.of(prime="Tö", length=30, greedy=True, unknown="replace"),
     ):
         code = snippets.python_snippet(path, s)
         exec(compile(code, "<snippet>", "exec"), {})
@@ -573,14 +595,14 @@ def test_the_python_snippet_prints_the_same_sample(tiny_models_root: Path, capsy
         tiny = CharRNN.from_pretrained(path)
         prime = generation.prepare_prime(tiny, s.prime, s.unknown)
         expected = "".join(
-            step.char for step in generation.stream(tiny, prime, s.length, s.sampling(len(tiny.vocab)), s.seed)
+            step.char for step in generation.stream(tiny, prime, s.length, s.sampling_for(len(tiny.vocab)), s.seed)
         )
         assert printed == expected
 
 
 def test_small_texts() -> None:
-    assert snippets.temperature_label(Settings(temperature=0.75)) == "T=0.75"
-    assert snippets.temperature_label(Settings(greedy=True)) == "greedy"
+    assert snippets.temperature_label(Settings.of(temperature=0.75)) == "T=0.75"
+    assert snippets.temperature_label(Settings.of(greedy=True)) == "greedy"
     assert snippets.format_size(2048) == "2.0 KiB" and snippets.format_size(13_290_916) == "12.7 MiB"
     card = "---\nlicense: mit\ntags: [x]\n---\n\n# shakespeare\n\ntext\n"
     assert snippets.strip_front_matter(card) == "# shakespeare\n\ntext\n"
