@@ -52,3 +52,13 @@ def load_history(model_dir: str | Path) -> dict[str, Any]:
 def sampled_records(history: dict[str, Any]) -> list[dict[str, Any]]:
     """The records that carry a sample, in step order: the app's timeline."""
     return [r for r in history["records"] if r.get("sample")]
+
+
+def sample_steps(limit: int) -> set[int]:
+    """0, 10, 30, 100, 300, 1000, ...: the log-spaced steps at which training records a sample
+    (the trainer takes them; the Train tab counts them for its time estimate)."""
+    steps, value = {0}, 10
+    while value <= limit:
+        steps.update({value, 3 * value})
+        value *= 10
+    return steps

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from charrnn.files import atomic_write_json
+from charrnn.history import sample_steps
 
 PROBE_FILE = "probe.json"
 PROBE_MAX_AGE_S = 24 * 3600
@@ -112,15 +113,6 @@ def estimate_s(shape: Shape, steps: int, spe: int, val_chars: int, speed: dict[s
         + validations * val_chars / speed["eval_cps"]
         + samples * SAMPLE_LENGTH / speed["sample_cps"]
     )
-
-
-def sample_steps(limit: int) -> set[int]:
-    """training.train.sample_steps, without importing the trainer (and torch) into the page."""
-    steps, value = {0}, 10
-    while value <= limit:
-        steps.update({value, 3 * value})
-        value *= 10
-    return steps
 
 
 def scaled_speed(shape: Shape, speeds: dict[str, dict[str, float]]) -> dict[str, float]:

@@ -15,10 +15,10 @@ import pytest
 import torch
 
 from charrnn import CharRNN
-from charrnn.history import load_history
+from charrnn.history import load_history, sample_steps
 from tests.conftest import TINY_TEXT, tiny_config
 from training import train as train_module
-from training.train import Trainer, TrainingError, sample_steps
+from training.train import Trainer, TrainingError
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_FLAGS = [

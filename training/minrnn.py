@@ -47,12 +47,12 @@ import torch
 
 from charrnn import CharRNN
 from charrnn.files import atomic_write_json
-from charrnn.history import HISTORY_FILE, new_history
+from charrnn.history import HISTORY_FILE, new_history, sample_steps
 from charrnn.lesson import central_differences, relative_error
 from charrnn.sampling import softmax
 from charrnn.vocab import Vocab
 from training.card import write_card
-from training.train import hardware, sample_steps
+from training.train import hardware
 
 Params = dict[str, np.ndarray]  # W_X (d, k), W_H (d, d), W_Y (k, d), b_h (d,), b_y (k,)
 PARAM_NAMES = ("W_X", "W_H", "W_Y", "b_h", "b_y")

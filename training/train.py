@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from charrnn import CharRNN, Vocab
 from charrnn.files import atomic_write_json, remove_stale_temporaries
-from charrnn.history import HISTORY_FILE, load_history, new_history
+from charrnn.history import HISTORY_FILE, load_history, new_history, sample_steps
 from charrnn.metrics import bits_per_char, mean_nats, paragraph_starts
 from charrnn.model import CONFIG_FILE, WEIGHTS_FILE, CheckpointError, ModelConfig
 from charrnn.sampling import sample
@@ -61,15 +61,6 @@ def saving(path: Path) -> Iterator[None]:
             f"could not save {failed} ({reason}); the previous checkpoint is intact: "
             "free some space, then run the same command with --resume"
         ) from e
-
-
-def sample_steps(limit: int) -> set[int]:
-    """0, 10, 30, 100, 300, 1000, ...: log-spaced moments to record a sample."""
-    steps, value = {0}, 10
-    while value <= limit:
-        steps.update({value, 3 * value})
-        value *= 10
-    return steps
 
 
 def learning_rate(config: TrainConfig, step: int, total: int, steps_per_epoch: int) -> float:
