@@ -98,9 +98,16 @@ def settings(root: Path, text: str, name: str) -> None:
     }
     rows = [f"| {label} | {p.shape.key} | {p.steps:,} | {p.epochs:.1f} | {estimate(p)} |" for label, p in plans.items()]
     st.markdown("| preset | model | steps | epochs | estimate here |\n|---|---|---|---|---|\n" + "\n".join(rows))
+    capped = any(p.epochs >= presets.MAX_EPOCHS for p in plans.values())
     st.caption(
         f"Estimates from this machine's measured speed (training, validation, samples), one thread; at most "
         f"{workspace.max_minutes():g} min a run."
+        + (
+            f" A preset stops at {presets.MAX_EPOCHS} passes over the text (more would not help a text this "
+            "short), so it can end before its time."
+            if capped
+            else ""
+        )
     )
     c1, c2 = st.columns([2, 1])
     label = c1.radio("Preset", list(plans), key="train_preset", horizontal=True) or next(iter(plans))

@@ -127,6 +127,9 @@ def test_the_form_shows_the_text_and_the_presets_before_training(ws: Path) -> No
         assert f"| {label} |" in shown
     assert at.radio(key="train_preset").options == list(presets.PRESETS)
     assert any(b.label == "Train" for b in at.button)
+    # a preset capped at MAX_EPOCHS passes ends before its time: the caption says so, and only then
+    capped = f"| {presets.MAX_EPOCHS:.1f} |" in shown
+    assert ("passes over the text" in texts(at.caption)) == capped
 
 
 @pytest.mark.parametrize(
