@@ -131,7 +131,7 @@ def start_positions(text: str, seq_len: int) -> torch.Tensor:
     return torch.tensor(starts)
 
 
-def validation_loss(model: CharRNN, val_ids: torch.Tensor, device) -> float:
+def validation_loss(model: CharRNN, val_ids: torch.Tensor) -> float:
     """Nats/char of the validation split, read as parallel stateful streams (``metrics.mean_nats``)."""
     x, y = to_streams(val_ids, min(VAL_STREAMS, max(1, (len(val_ids) - 1) // 2)), 1)  # (S, N)
     return mean_nats(model, x, y, VAL_CHUNK)
@@ -398,7 +398,7 @@ class Trainer:
 
     def evaluate(self) -> float:
         self.swap_ema()
-        val = validation_loss(self.model, self.val_ids, self.device)
+        val = validation_loss(self.model, self.val_ids)
         self.swap_ema()
         return val
 
