@@ -118,7 +118,7 @@ def measure(model: CharRNN, name: str, args: argparse.Namespace) -> dict:
     runs: dict[str, tuple[Callable[[], object], int]] = {
         "naive": (naive, n_naive),
         "naive_torch1": (torch_threads(1, naive), n_naive),
-        "fast": (lambda: list(generate(model, PRIME, n, settings, 1, **kw)), n),
+        "fast": (runs_fast, n),
         "lean": (lambda: sample(model, PRIME, n, args.temperature, args.top_k, args.top_p, seed=1, **kw), n),
         "fast_blas_default": (with_threads(BLAS_DEFAULT, runs_fast), n),
         "floor_1thread": (floor_run(1), n),
