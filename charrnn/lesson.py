@@ -193,10 +193,6 @@ def backward(result: Lesson, weights: Weights) -> Gradients:
     return Gradients(steps, **total)
 
 
-def total_loss(word: str, weights: Weights, vocab: list[str]) -> float:
-    return run_lesson(word, weights, vocab).total_loss
-
-
 def central_differences(loss: Callable[[dict[str, np.ndarray]], float], params: dict[str, np.ndarray],
                         eps: float = 1e-5) -> dict[str, np.ndarray]:  # fmt: skip
     """d loss / d params by central differences, (loss(w + eps) - loss(w - eps)) / 2 eps, one entry
@@ -219,7 +215,7 @@ def central_differences(loss: Callable[[dict[str, np.ndarray]], float], params: 
 def numerical_gradients(word: str, weights: Weights, vocab: list[str], eps: float = 1e-5) -> dict[str, np.ndarray]:
     """dL/dW of the total loss by central differences: the check of ``backward``."""
     params = {name: getattr(weights, name).copy() for name in ("W_H", "W_X", "W_Y")}
-    return central_differences(lambda p: total_loss(word, Weights(**p), vocab), params, eps)
+    return central_differences(lambda p: run_lesson(word, Weights(**p), vocab).total_loss, params, eps)
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
