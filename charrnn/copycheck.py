@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,10 +174,11 @@ class CopyIndex:
                 return None
             arrays = {}
             for name in ("sa", "codes"):
-                data = _array_path(stem, name).read_bytes()
+                path = _array_path(stem, name)
+                data = path.read_bytes()
                 if hashlib.sha256(data).hexdigest() != header.get(f"{name}_sha256"):
                     return None
-                arrays[name] = _load_npy(_array_path(stem, name))
+                arrays[name] = _load_npy(path, data)
         except (OSError, ValueError, TypeError, AttributeError):
             return None
         if len(arrays["sa"]) != len(text) or len(arrays["codes"]) != len(text):
@@ -316,8 +318,9 @@ def _save_npy(path: str, array: np.ndarray) -> None:
         np.save(f, array, allow_pickle=False)
 
 
-def _load_npy(path: Path) -> np.ndarray:
-    array = np.load(path, allow_pickle=False)
+def _load_npy(path: Path, data: bytes) -> np.ndarray:
+    """The array in ``data`` (the bytes of ``path``, already read for their checksum: not read again)."""
+    array = np.load(io.BytesIO(data), allow_pickle=False)
     if array.ndim != 1 or array.dtype.kind not in "iu":
         raise ValueError(f"{path} is not a 1-D integer array")
     return array
