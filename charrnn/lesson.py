@@ -175,13 +175,17 @@ class Gradients:
     W_Y: np.ndarray  # (k, d)
 
 
+def output_error(result: Lesson, step: LessonStep) -> np.ndarray:
+    """dz_t = y_t - onehot(x_{t+1}) (k,): dL/d(scores_t), where both backward passes start."""
+    return step.y - one_hot(result.vocab.index(step.target), len(result.vocab))
+
+
 def backward(result: Lesson, weights: Weights) -> Gradients:
     """Backpropagation through time for ``result`` (a ``run_lesson`` of these weights)."""
-    index = {c: i for i, c in enumerate(result.vocab)}
     da_next = np.zeros(weights.hidden)  # dL/da_{T+1}: nothing comes after the last step
     steps = []
     for s in reversed(result.steps):
-        dz = s.y - one_hot(index[s.target], len(result.vocab))  # (k,)
+        dz = output_error(result, s)  # (k,)
         dh_out, dh_next = weights.W_Y.T @ dz, weights.W_H.T @ da_next  # (d,), (d,)
         dh = dh_out + dh_next
         da = (1.0 - s.h**2) * dh  # (d,): tanh' = 1 - tanh^2
@@ -233,10 +237,9 @@ def paths_to_W_H(result: Lesson, weights: Weights) -> dict[tuple[int, int], np.n
     """dL/dW_H taken apart by path: entry (t, s) is the part of loss L_t that reaches W_H at step s,
     delta_{t,s} h_{s-1}^T, with delta_{t,t} = (1 - h_t^2) * W_Y^T dz_t and, going back one step,
     delta_{t,s-1} = (1 - h_{s-1}^2) * W_H^T delta_{t,s}. Their sum over s <= t and t is dL/dW_H."""
-    index = {c: i for i, c in enumerate(result.vocab)}
     parts = {}
     for step in result.steps:
-        dz = step.y - one_hot(index[step.target], len(result.vocab))  # (k,)
+        dz = output_error(result, step)  # (k,)
         delta = (1.0 - step.h**2) * (weights.W_Y.T @ dz)  # (d,) dL_t/da_t
         for earlier in reversed(result.steps[: step.t]):
             parts[step.t, earlier.t] = np.outer(delta, earlier.h_prev)  # (d, d)
