@@ -177,12 +177,13 @@ def filter_distribution(probs: np.ndarray, top_k: int | None, top_p: float | Non
     never empty; with nothing cut, ``probs`` itself is returned."""
     size = len(probs)
     keep = min(top_k, size) if top_k else size
-    if top_p is not None and top_p < 1:
-        order = (-probs).argsort(kind="stable")
+    nucleus = top_p is not None and top_p < 1
+    if keep == size and not nucleus:
+        return probs
+    order = (-probs).argsort(kind="stable")
+    if nucleus:
         cumulative = _cumsum(probs[order])
         keep = min(keep, int(cumulative.searchsorted(top_p * cumulative[-1])) + 1)
-    elif keep < size:
-        order = (-probs).argsort(kind="stable")
     if keep == size:
         return probs
     head = order[:keep]
