@@ -7,12 +7,11 @@ the check sees exactly the characters the model learned from and never the valid
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from charrnn.copycheck import CopyCheckError, CopyIndex
+from charrnn.copycheck import CopyCheckError, CopyIndex, text_checksum
 from charrnn.files import atomic_write_text
 from corpora.prepare import CorpusError, cached_path, prepare, prepare_text_file
 from corpora.registry import CORPORA
@@ -27,9 +26,9 @@ def split_text(text: str, val_fraction: float = VAL_FRACTION_DEFAULT) -> tuple[s
     return text[:cut], text[cut:]
 
 
-def text_sha256(text: str) -> str:
-    """The checksum training records of its clean text (``meta.text_sha256``)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+# The checksum training records of its clean text (``meta.text_sha256``): the one the copy
+# index's header holds too (``charrnn.copycheck.text_checksum``), so the two never disagree.
+text_sha256 = text_checksum
 
 
 @dataclass(frozen=True)
