@@ -114,6 +114,11 @@ def _file_text(path: Path) -> str:
 SKIPPED_NOTE = "PREPARE-SKIPPED.txt"  # left beside the corpora when a build could not prepare them
 
 
+def skipped_note_path() -> Path:
+    """Where ``write_skipped_note`` leaves its note and the app reads it: beside the corpora."""
+    return cached_path("x").parent / SKIPPED_NOTE
+
+
 def prepare_for_models(models_dir: Path, mirror: str | None = None) -> list[str]:
     """Prepare the corpus of every model under ``models_dir`` and build its originality index (the
     Docker build runs this); returns one line per corpus that could not be prepared."""
@@ -140,7 +145,7 @@ def _corpus_of(config: Path) -> str | None:
 
 def write_skipped_note(problems: list[str]) -> Path:
     """The note the app shows beside the check's message: why the corpora are missing in this build."""
-    path = cached_path("x").parent / SKIPPED_NOTE
+    path = skipped_note_path()
     atomic_write_text(
         path,
         "This build could not prepare the corpora of the shipped styles (no network?): "
