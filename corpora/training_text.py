@@ -7,12 +7,11 @@ the check sees exactly the characters the model learned from and never the valid
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from charrnn.copycheck import CopyCheckError, CopyIndex
+from charrnn.copycheck import CopyCheckError, CopyIndex, text_checksum
 from charrnn.files import atomic_write_text
 from corpora.prepare import CorpusError, cached_path, prepare, prepare_text_file
 from corpora.registry import CORPORA
@@ -27,9 +26,9 @@ def split_text(text: str, val_fraction: float = VAL_FRACTION_DEFAULT) -> tuple[s
     return text[:cut], text[cut:]
 
 
-def text_sha256(text: str) -> str:
-    """The checksum training records of its clean text (``meta.text_sha256``)."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+# The checksum training records of its clean text (``meta.text_sha256``): the one the copy
+# index's header holds too (``charrnn.copycheck.text_checksum``), so the two never disagree.
+text_sha256 = text_checksum
 
 
 @dataclass(frozen=True)
@@ -115,6 +114,11 @@ def _file_text(path: Path) -> str:
 SKIPPED_NOTE = "PREPARE-SKIPPED.txt"  # left beside the corpora when a build could not prepare them
 
 
+def skipped_note_path() -> Path:
+    """Where ``write_skipped_note`` leaves its note and the app reads it: beside the corpora."""
+    return cached_path("x").parent / SKIPPED_NOTE
+
+
 def prepare_for_models(models_dir: Path, mirror: str | None = None) -> list[str]:
     """Prepare the corpus of every model under ``models_dir`` and build its originality index (the
     Docker build runs this); returns one line per corpus that could not be prepared."""
@@ -141,7 +145,7 @@ def _corpus_of(config: Path) -> str | None:
 
 def write_skipped_note(problems: list[str]) -> Path:
     """The note the app shows beside the check's message: why the corpora are missing in this build."""
-    path = cached_path("x").parent / SKIPPED_NOTE
+    path = skipped_note_path()
     atomic_write_text(
         path,
         "This build could not prepare the corpora of the shipped styles (no network?): "

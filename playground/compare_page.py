@@ -32,8 +32,12 @@ class Cell:
     temperature: float
 
     @property
+    def settings(self) -> SamplingSettings:
+        return SamplingSettings.from_temperature(self.temperature)  # grid.GREEDY (0) is greedy
+
+    @property
     def label(self) -> str:
-        return f"{self.info.key.removeprefix('hf:')} · {grid.temperature_label(self.temperature)}"
+        return f"{self.info.key.removeprefix('hf:')} · {self.settings.label}"
 
 
 @dataclass(frozen=True)
@@ -174,10 +178,6 @@ def cell_key(cell: Cell, model: CharRNN, g: Grid) -> tuple:
     return (cell.info.key, id(model), g.prime, g.length, cell.temperature, g.seed)
 
 
-def settings_for(temperature: float) -> SamplingSettings:
-    return SamplingSettings.from_temperature(temperature)  # grid.GREEDY (0) is greedy
-
-
 def cannot_run(model: CharRNN | str, prime: str) -> str | None:
     """Why a cell cannot be drawn (its own message; the other cells still run), or None."""
     if not isinstance(model, CharRNN):
@@ -207,9 +207,7 @@ def run_grid(g: Grid, present: list[ModelInfo], load: Callable[[ModelInfo], Char
         if problem:
             text_slot.warning(problem, icon="🔤")
         elif cell_key(cell, model, g) not in done:
-            pending[cell] = generate(
-                model, g.prime, g.length, settings_for(cell.temperature), seed=g.seed, unknown="error"
-            )
+            pending[cell] = generate(model, g.prime, g.length, cell.settings, seed=g.seed, unknown="error")
     stream(pending, slots, models, g, done)
     indexes: dict[str, CopyIndex | str] = {}  # one lookup per style, not per cell
     for cell, (text_slot, below) in slots.items():
@@ -245,7 +243,7 @@ def stream(pending: dict, slots: dict, models: dict, g: Grid, done: dict) -> Non
 
 
 def show_cell(cell: Cell, index: CopyIndex | str, g: Grid, drawn: Drawn, text_slot, below) -> None:
-    tag = f"{cell.info.key}|{grid.temperature_label(cell.temperature)}"
+    tag = f"{cell.info.key}|{cell.settings.label}"
     report = index.find(drawn.text, g.min_length) if not isinstance(index, str) else None
     text_slot.html(originality_page.marked_html(g.prime, drawn.text, report, "charrnn-cell", tag))
     with below:

@@ -11,7 +11,7 @@ import numpy as np
 import streamlit as st
 
 from charrnn import CharRNN, UnknownCharactersError
-from playground import charts, generation, html, originality_page, params, snippets, table
+from playground import charts, generation, html, originality_page, params, table
 from playground.params import Settings
 from playground.trace import Sample
 
@@ -305,7 +305,7 @@ def sample_status(sample: Sample, current: Settings) -> None:
     """One line of facts, and what to do when the sample was stopped or the settings changed."""
     trace, s = sample.trace, sample.settings
     n = len(trace)
-    facts = [f"{n:,} characters", f"seed {s.seed}", snippets.temperature_label(s)]
+    facts = [f"{n:,} characters", f"seed {s.seed}", s.sampling.label]
     if sample.first_s is not None:
         facts.append(f"first character after {sample.first_s:.2f} s")
     if sample.total_s and n:
@@ -355,7 +355,7 @@ def probability_table(sample: Sample) -> None:
     """One row per generated character (built once per sample and width), selectable."""
     st.subheader("Probability table", help="One row per generated character. Select a row to inspect it below.")
     k = st.segmented_control("Alternatives per row", [3, 5, 10], key="alts") or 5
-    label = snippets.temperature_label(sample.settings).replace("greedy", "T=1")
+    label = sample.settings.sampling.label.replace("greedy", "T=1")
     cache_key = (sample.uid, k)
     if ss.get("table_cache", (None,))[0] != cache_key:
         ss.table_cache = (cache_key, table.probability_table(sample.trace, sample.vocab, k, label))
@@ -427,7 +427,7 @@ def branch_controls(sample: Sample, pos: int, dists: generation.Distributions, c
     if ss.get("_branch_pos") != (sample.uid, pos):
         ss._branch_pos = (sample.uid, pos)
         ss.branch_char = next((i for i in order if i != chosen), order[0])
-    t_label = snippets.temperature_label(sample.settings)
+    t_label = sample.settings.sampling.label
     st.selectbox(
         "Another character here",
         order,

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from charrnn import SamplingSettings
 from charrnn.copycheck import MIN_LENGTH_DEFAULT
 from playground import catalog, hub
 from playground.params import (
@@ -46,10 +45,6 @@ class Grid:
 
 
 PRESET = Grid(PRESET_STYLES, (0.8,), "ROMEO:\n", 1, 300)
-
-
-def temperature_label(t: float) -> str:
-    return SamplingSettings.from_temperature(t).label
 
 
 def format_temperatures(temperatures: tuple[float, ...]) -> str:

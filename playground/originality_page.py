@@ -13,8 +13,7 @@ import streamlit as st
 
 from charrnn import CharRNN
 from charrnn.copycheck import MIN_LENGTH_DEFAULT, CopyCheckError, CopyIndex, CopyReport
-from corpora.prepare import cached_path
-from corpora.training_text import SKIPPED_NOTE, source_key, training_text
+from corpora.training_text import skipped_note_path, source_key, training_text
 from playground import html
 from playground.grid import MIN_LENGTH_MAX, MIN_LENGTH_MIN
 
@@ -42,7 +41,7 @@ def index_for(model: CharRNN) -> CopyIndex | str:
 
 def skipped_note() -> str:
     try:
-        return " " + (cached_path("x").parent / SKIPPED_NOTE).read_text(encoding="utf-8").strip()
+        return " " + skipped_note_path().read_text(encoding="utf-8").strip()
     except OSError:
         return ""
 

@@ -5,10 +5,6 @@ from __future__ import annotations
 from playground.params import PRIME_MAX, Settings
 
 
-def temperature_label(s: Settings) -> str:
-    return s.sampling.label
-
-
 def python_snippet(source: str, s: Settings) -> str:
     """Python that prints the sample of ``s`` (kept characters aside) from the model at ``source``
     (a folder or a Hub repo id): the library call behind the page."""

@@ -601,8 +601,8 @@ def test_the_python_snippet_prints_the_same_sample(tiny_models_root: Path, capsy
 
 
 def test_small_texts() -> None:
-    assert snippets.temperature_label(Settings.of(temperature=0.75)) == "T=0.75"
-    assert snippets.temperature_label(Settings.of(greedy=True)) == "greedy"
+    assert Settings.of(temperature=0.75).sampling.label == "T=0.75"
+    assert Settings.of(greedy=True).sampling.label == "greedy"
     assert snippets.format_size(2048) == "2.0 KiB" and snippets.format_size(13_290_916) == "12.7 MiB"
     card = "---\nlicense: mit\ntags: [x]\n---\n\n# shakespeare\n\ntext\n"
     assert snippets.strip_front_matter(card) == "# shakespeare\n\ntext\n"
