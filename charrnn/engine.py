@@ -210,11 +210,6 @@ class Stepper:
             for k, a in enumerate(self._c):
                 a[...] = np.asarray(state[1][k])  # type: ignore[index]
 
-    def copy_stream(self, source: Stepper, src: int, dst: int) -> None:
-        """Copy stream ``src`` of ``source`` (same engine) into stream ``dst`` of this stepper."""
-        for mine, theirs in zip([self._hs, *self._c], [source._hs, *source._c], strict=True):
-            mine[dst] = theirs[src]
-
     # ---- cells: g holds the pre-activation (B, G) (GRU: g = W_hh h + b_hh, gi = the input side) ----
 
     def _rnn(self, c: np.ndarray | None, h_old: np.ndarray, h_out: np.ndarray) -> None:
@@ -327,27 +322,6 @@ class Stepper:
             h = y[:, t]
         self._h[k][...] = h
         return y
-
-    def prime(self, sequences: Sequence[Sequence[int]]) -> np.ndarray:
-        """Start every stream from its own prime (non-empty id lists, one per stream), each
-        consumed in one ``run`` call; identical primes are run once. Returns logits (B, V)."""
-        if len(sequences) != self.batch:
-            raise ValueError(f"need {self.batch} primes, got {len(sequences)}")
-        done: dict[tuple[int, ...], int] = {}
-        single = Stepper(self.engine, 1) if self.batch > 1 else self
-        for i, seq in enumerate(sequences):
-            key = tuple(seq)
-            if key in done:  # same prime as an earlier stream: copy its state
-                self.copy_stream(self, done[key], i)
-                self._logits[i] = self._logits[done[key]]
-                continue
-            single.reset()
-            logits = single.run(np.asarray([key], dtype=np.intp))
-            if single is not self:
-                self.copy_stream(single, 0, i)
-                self._logits[i] = logits[0]
-            done[key] = i
-        return self._logits
 
 
 class FastStepper:
