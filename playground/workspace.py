@@ -289,25 +289,27 @@ def _created(path: Path) -> float:
 
 def list_runs(root: Path) -> list[Run]:
     """Every run of the workspace, newest first (stale unfinished ones are removed first)."""
-    cleanup(root)
-    folder = runs_dir(root)
-    paths = sorted((p for p in folder.iterdir() if p.is_dir()), key=_created, reverse=True) if folder.is_dir() else []
-    return [run for run in map(read_run, paths) if run is not None]
+    return _sweep(root, time.time())[0]
 
 
 def cleanup(root: Path, now: float | None = None) -> list[str]:
     """Remove runs that ended without a usable model, and half-created folders, once a day old."""
-    now = time.time() if now is None else now
+    return _sweep(root, time.time() if now is None else now)[1]
+
+
+def _sweep(root: Path, now: float) -> tuple[list[Run], list[str]]:
+    """Each run folder read once: the runs kept, newest first, and the names of the stale ones removed."""
     folder = runs_dir(root)
-    removed = []
-    for path in list(folder.iterdir()) if folder.is_dir() else []:
-        if not path.is_dir() or now - _created(path) < STALE_AFTER_S:
-            continue
+    created = {p: _created(p) for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else {}
+    runs, removed = [], []
+    for path in sorted(created, key=created.__getitem__, reverse=True):
         run = read_run(path)
-        if run is None or (run.state in ENDED and not run.usable):
+        if now - created[path] >= STALE_AFTER_S and (run is None or (run.state in ENDED and not run.usable)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path.name)
-    return removed
+        elif run is not None:
+            runs.append(run)
+    return runs, removed
 
 
 def active(runs: list[Run]) -> list[Run]:
