@@ -19,10 +19,10 @@ SOURCES = ("Paste", "Upload a .txt", "A prepared corpus")
 CELLS = ("lstm", "gru", "rnn")
 
 
-def render(root: Path, select_style: Callable[[str], None], app_dir: Path) -> None:
+def render(root: Path, runs: list[workspace.Run], select_style: Callable[[str], None], app_dir: Path) -> None:
+    """``runs``: the workspace's runs, as ``workspace.list_runs(root)`` read them for this rerun."""
     ss = st.session_state
     ss.setdefault("train_owner", secrets.token_hex(8))
-    runs = workspace.list_runs(root)
     run = next((r for r in runs if r.id == ss.get("train_run")), None)
     if run is not None:
         if run.state in ("queued", "running"):  # a reload is the same browser session: it owns the run

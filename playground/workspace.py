@@ -394,10 +394,10 @@ def queue_position(run: Run, runs: list[Run]) -> int:
     return next((i + 1 for i, r in enumerate(waiting) if r.path == run.path), 0)
 
 
-def user_infos(root: Path) -> list[catalog.ModelInfo]:
-    """The sidebar's "Yours": every run that ended with a usable checkpoint, newest first."""
+def user_infos(runs: list[Run]) -> list[catalog.ModelInfo]:
+    """The sidebar's "Yours": every run (of ``list_runs``) that ended with a usable checkpoint, newest first."""
     infos = []
-    for run in list_runs(root):
+    for run in runs:
         if run.usable:
             info = catalog.read_model_info(run.model_dir, YOURS_PREFIX + run.id, run.path, source="yours")
             infos.append(replace(info, name=run.name + ("" if run.state == "finished" else f" ({run.state})")))
