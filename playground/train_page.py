@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from playground import catalog, charts, presets, timeline, workspace
+from playground import catalog, charts, download_page, presets, timeline, workspace
 from playground.presets import Plan, Shape
 
 REFRESH_S = 2.0
@@ -235,14 +235,7 @@ def finished(run: workspace.Run, app_dir: Path) -> None:
 
 
 def download_zip(run: workspace.Run) -> None:
-    st.download_button(
-        "⬇️ The whole model folder (.zip)",
-        data=workspace.zip_model(run.model_dir),
-        file_name=f"{workspace.slug(run.name)}.zip",
-        mime="application/zip",
-        key=f"zip_{run.id}",
-        on_click="ignore",
-    )
+    download_page.zip_button(run.model_dir, run.name, f"zip_{run.id}")
     st.caption(
         "On a Hugging Face Space the disk is ephemeral: a restart loses the workspace. Download the folder to keep it."
     )
