@@ -120,11 +120,10 @@ def scaled_speed(shape: Shape, speeds: dict[str, dict[str, float]]) -> dict[str,
     probed shape's, scaled by the recurrent work per character (layers x hidden^2)."""
     if shape.key in speeds:
         return speeds[shape.key]
-    work = shape.layers * shape.hidden**2 * (4 if shape.cell == "lstm" else 3 if shape.cell == "gru" else 1)
-    probed = [(key, s) for key, s in speeds.items()]
-    key, nearest = min(probed, key=lambda ks: abs(math.log(_work(ks[0]) / work)))
+    work = _work(shape.key)
+    key = min(speeds, key=lambda k: abs(math.log(_work(k) / work)))
     ratio = _work(key) / work
-    return {name: value * ratio for name, value in nearest.items()}
+    return {name: value * ratio for name, value in speeds[key].items()}
 
 
 def _work(key: str) -> float:
@@ -236,14 +235,15 @@ def observed_speeds(root: Path) -> dict[str, float]:
 
 
 def training_rates(records: list[dict]) -> list[float]:
-    rates = []
-    for before, after in itertools.pairwise(records):
-        if after.get("val_loss") is None and not after.get("sample"):
-            dt = float(after.get("elapsed_s", 0)) - float(before.get("elapsed_s", 0))
-            chars = float(after.get("chars_seen", 0)) - float(before.get("chars_seen", 0))
-            if dt > 0 and chars > 0:
-                rates.append(chars / dt)
-    return rates
+    from playground import workspace
+
+    rates = [workspace.chars_per_s(a, b) for a, b in itertools.pairwise(records) if _training_only(b)]
+    return [rate for rate in rates if rate is not None]
+
+
+def _training_only(record: dict) -> bool:
+    """Whether the interval up to ``record`` held training steps alone (no validation, no sample)."""
+    return record.get("val_loss") is None and not record.get("sample")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
@@ -140,7 +141,7 @@ def advanced(preset: Plan, stats: workspace.TextStats, measured: dict) -> Plan:
         spe = presets.steps_per_epoch(stats.train_chars, shape)
         speed = presets.scaled_speed(shape, measured)
         plan = presets.make_plan(shape, max(1, round(epochs * spe)), spe, stats.val_chars, speed)
-        plan = Plan(**{**plan.__dict__, "extra": ("--start-state",) if start_state else ()})
+        plan = replace(plan, extra=("--start-state",) if start_state else ())
         st.caption(f"{plan.steps:,} steps; estimate {estimate(plan)} (speed scaled from the nearest measured preset).")
         return plan
 

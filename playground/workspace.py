@@ -421,12 +421,7 @@ def progress(run: Run) -> Progress:
     if not records:
         return Progress(0, total, 0.0, None, None, None)
     last = records[-1]
-    speed = None
-    if len(records) >= 2:
-        before = records[-2]
-        dt = float(last.get("elapsed_s", 0)) - float(before.get("elapsed_s", 0))
-        chars = float(last.get("chars_seen", 0)) - float(before.get("chars_seen", 0))
-        speed = chars / dt if dt > 0 and chars > 0 else None
+    speed = chars_per_s(records[-2], last) if len(records) >= 2 else None
     step = int(last.get("step", 0))
     left = None
     if speed and total and step:
@@ -434,6 +429,13 @@ def progress(run: Run) -> Progress:
         left = max(0.0, (total - step) * per_step / speed)
     vals = [r["val_loss"] for r in records if isinstance(r.get("val_loss"), int | float)]
     return Progress(step, total, float(last.get("epoch", 0.0)), speed, left, min(vals) if vals else None)
+
+
+def chars_per_s(before: dict, after: dict) -> float | None:
+    """Training characters per second between two history records (None when none went by)."""
+    dt = float(after.get("elapsed_s", 0)) - float(before.get("elapsed_s", 0))
+    chars = float(after.get("chars_seen", 0)) - float(before.get("chars_seen", 0))
+    return chars / dt if dt > 0 and chars > 0 else None
 
 
 def zip_model(model_dir: Path) -> bytes:
