@@ -220,9 +220,9 @@ def select_style(key: str) -> None:
 
 
 def pick_style(group_key: str) -> None:
+    """A click in one of the sidebar's group radios (``group_key``)."""
     if ss.get(group_key):
-        ss.style = ss[group_key]
-        on_style_change()
+        select_style(ss[group_key])
 
 
 def request_hub() -> None:
