@@ -66,10 +66,21 @@ def text_input(root: Path) -> tuple[str | None, str]:
     if not data:
         return None, ""
     try:
-        return workspace.check_text(data), name
+        return checked_text(data), name
     except workspace.TextError as e:
         st.error(str(e), icon="📄")
         return None, ""
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def checked_text(data: bytes | str) -> str:
+    """``workspace.check_text``, once per text: not again (cleaning up to 10 MB) on every rerun of the page."""
+    return workspace.check_text(data)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def text_stats(text: str) -> workspace.TextStats:
+    return workspace.text_stats(text)
 
 
 def speeds(root: Path) -> dict | None:
@@ -85,7 +96,7 @@ def speeds(root: Path) -> dict | None:
 
 
 def settings(root: Path, text: str, name: str) -> None:
-    stats = workspace.text_stats(text)
+    stats = text_stats(text)
     st.markdown(
         f"**{stats.chars:,} characters**, {stats.distinct} distinct · trains on the first {stats.train_chars:,}, "
         f"validates on the last {stats.val_chars:,} (10%)"
