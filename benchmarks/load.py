@@ -169,7 +169,7 @@ def start_training(root: Path, text: str) -> workspace.Run:
     """A run of the slowest preset, as the Train tab starts it; returns once it trains."""
     stats = workspace.text_stats(text)
     budget, shape = presets.PRESETS["20 minutes"]
-    speed = presets.scaled_speed(shape, presets.speeds(root))
+    speed = presets.scaled_speed(shape, presets.speeds(root, workspace.list_runs(root)))
     plan = presets.plan(shape, budget, stats.train_chars, stats.val_chars, speed)
     run = workspace.start_run(root, text, "load-benchmark", plan.args(), plan.to_dict(), "benchmark")
     deadline = time.monotonic() + TIMEOUT_S

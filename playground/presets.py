@@ -183,12 +183,13 @@ def probe_main() -> int:
     return 0
 
 
-def speeds(root: Path, timeout_s: float = 120.0) -> dict[str, dict[str, float]]:
+def speeds(root: Path, runs: list, timeout_s: float = 120.0) -> dict[str, dict[str, float]]:
     """The presets' speeds: the probe's (cached in the workspace, else probed now, a few seconds),
-    each corrected by what the last run of that shape really did here (``observed_speeds``)."""
+    each corrected by what the last run of that shape in ``runs`` (``workspace.list_runs(root)``)
+    really did here (``observed_speeds``)."""
     probed = probe(root, timeout_s)
     corrected = dict(probed)
-    for key, train_cps in observed_speeds(root).items():
+    for key, train_cps in observed_speeds(runs).items():
         if key in probed:  # the probe saw one moment's load; a real run saw the load since
             ratio = train_cps / probed[key]["train_cps"]
             corrected[key] = {name: value * ratio for name, value in probed[key].items()}
@@ -218,13 +219,12 @@ def probe(root: Path, timeout_s: float) -> dict[str, dict[str, float]]:
     return measured
 
 
-def observed_speeds(root: Path) -> dict[str, float]:
-    """Training characters per second of the newest finished run of each shape in the last day,
-    from its records: the median over intervals of training steps alone (no validation, no sample)."""
-    from playground import workspace
-
+def observed_speeds(runs: list) -> dict[str, float]:
+    """Training characters per second of the newest finished run of each shape in the last day (of
+    ``runs``, newest first), from its records: the median over intervals of training steps alone
+    (no validation, no sample)."""
     found: dict[str, float] = {}
-    for run in workspace.list_runs(root):  # newest first
+    for run in runs:
         shape = (run.spec.get("plan") or {}).get("shape")
         if run.state != "finished" or shape in found or time.time() - run.spec.get("created", 0) > PROBE_MAX_AGE_S:
             continue

@@ -37,7 +37,7 @@ def render(root: Path, runs: list[workspace.Run], select_style: Callable[[str], 
     )
     text, name = text_input(root)
     if text is not None:
-        settings(root, text, name)
+        settings(root, runs, text, name)
     runs_list(runs)
 
 
@@ -83,10 +83,10 @@ def text_stats(text: str) -> workspace.TextStats:
     return workspace.text_stats(text)
 
 
-def speeds(root: Path) -> dict | None:
+def speeds(root: Path, runs: list[workspace.Run]) -> dict | None:
     try:
         with st.spinner("Measuring this machine's training speed (once a day, a few seconds)…"):
-            return presets.speeds(root)
+            return presets.speeds(root, runs)
     except (OSError, ValueError, subprocess.SubprocessError) as e:
         st.error(f"Could not measure this machine's speed: {e}")
         return None
@@ -95,13 +95,13 @@ def speeds(root: Path) -> dict | None:
 # ---------------------------------------------------------------- the model
 
 
-def settings(root: Path, text: str, name: str) -> None:
+def settings(root: Path, runs: list[workspace.Run], text: str, name: str) -> None:
     stats = text_stats(text)
     st.markdown(
         f"**{stats.chars:,} characters**, {stats.distinct} distinct · trains on the first {stats.train_chars:,}, "
         f"validates on the last {stats.val_chars:,} (10%)"
     )
-    measured = speeds(root)
+    measured = speeds(root, runs)
     if measured is None:
         return
     plans = {
