@@ -220,9 +220,9 @@ def select_style(key: str) -> None:
 
 
 def pick_style(group_key: str) -> None:
+    """A click in one of the sidebar's group radios (``group_key``)."""
     if ss.get(group_key):
-        ss.style = ss[group_key]
-        on_style_change()
+        select_style(ss[group_key])
 
 
 def request_hub() -> None:
@@ -342,7 +342,9 @@ def no_models(root: Path) -> None:
 
 def main() -> None:
     root = catalog.models_root(APP_DIR)
-    local = catalog.scan_models(root) + workspace.user_infos(workspace.workspace_root())
+    work = workspace.workspace_root()
+    runs = workspace.list_runs(work)  # once a rerun: the sidebar's "Yours" and the Train tab read it
+    local = catalog.scan_models(root) + workspace.user_infos(runs)
     notes = boot(local) if not ss.get("booted") else []
     keep_widget_state()
     process_hub_request()
@@ -371,7 +373,7 @@ def main() -> None:
             if name == "lesson":
                 lesson_page.render()  # needs no model
             elif name == "train":
-                train_page.render(workspace.workspace_root(), select_style, APP_DIR)
+                train_page.render(work, runs, select_style, APP_DIR)
             elif name == "compare":
                 compare_page.render(infos, load_model)
             elif name in ("generate", "score", "neurons") and not isinstance(model, CharRNN):

@@ -169,13 +169,13 @@ def start_training(root: Path, text: str) -> workspace.Run:
     """A run of the slowest preset, as the Train tab starts it; returns once it trains."""
     stats = workspace.text_stats(text)
     budget, shape = presets.PRESETS["20 minutes"]
-    speed = presets.scaled_speed(shape, presets.speeds(root))
+    speed = presets.scaled_speed(shape, presets.speeds(root, workspace.list_runs(root)))
     plan = presets.plan(shape, budget, stats.train_chars, stats.val_chars, speed)
     run = workspace.start_run(root, text, "load-benchmark", plan.args(), plan.to_dict(), "benchmark")
     deadline = time.monotonic() + TIMEOUT_S
-    while not workspace.progress(workspace.read_run(run.path)).step:  # past the start, into the steps
-        if time.monotonic() > deadline or workspace.read_run(run.path).state not in ("queued", "running"):
-            raise RuntimeError(f"the training run did not start: {workspace.read_run(run.path).message}")
+    while not workspace.progress(now := workspace.read_run(run.path)).step:  # past the start, into the steps
+        if time.monotonic() > deadline or now.state not in ("queued", "running"):
+            raise RuntimeError(f"the training run did not start: {now.message}")
         time.sleep(0.5)
     return run
 

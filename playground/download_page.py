@@ -39,14 +39,7 @@ def render(info: ModelInfo, settings: Settings, app_dir: Path) -> None:
         "With the settings of the Generate tab (without kept characters), this prints the same text as the page."
     )
     if info.source == "yours":
-        st.download_button(
-            "⬇️ The whole model folder (.zip)",
-            data=workspace.zip_model(info.path),
-            file_name=f"{workspace.slug(info.name)}.zip",
-            mime="application/zip",
-            key="dl_zip",
-            on_click="ignore",
-        )
+        zip_button(info.path, info.name, "dl_zip")
         st.caption("On a Hugging Face Space the disk is ephemeral: a restart loses your styles. Download to keep one.")
     if info.source != "hub":
         st.markdown("#### Publish it to the Hugging Face Hub")
@@ -75,3 +68,15 @@ def shown_path(path: Path, app_dir: Path) -> str:
         return str(path.resolve().relative_to(app_dir))
     except ValueError:
         return str(path)
+
+
+def zip_button(model_dir: Path, name: str, key: str) -> None:
+    """A Train-tab model's whole folder as a zip, built when clicked (not on every rerun)."""
+    st.download_button(
+        "⬇️ The whole model folder (.zip)",
+        data=lambda: workspace.zip_model(model_dir),
+        file_name=f"{workspace.slug(name)}.zip",
+        mime="application/zip",
+        key=key,
+        on_click="ignore",
+    )

@@ -120,11 +120,10 @@ def scaled_speed(shape: Shape, speeds: dict[str, dict[str, float]]) -> dict[str,
     probed shape's, scaled by the recurrent work per character (layers x hidden^2)."""
     if shape.key in speeds:
         return speeds[shape.key]
-    work = shape.layers * shape.hidden**2 * (4 if shape.cell == "lstm" else 3 if shape.cell == "gru" else 1)
-    probed = [(key, s) for key, s in speeds.items()]
-    key, nearest = min(probed, key=lambda ks: abs(math.log(_work(ks[0]) / work)))
+    work = _work(shape.key)
+    key = min(speeds, key=lambda k: abs(math.log(_work(k) / work)))
     ratio = _work(key) / work
-    return {name: value * ratio for name, value in nearest.items()}
+    return {name: value * ratio for name, value in speeds[key].items()}
 
 
 def _work(key: str) -> float:
@@ -184,12 +183,13 @@ def probe_main() -> int:
     return 0
 
 
-def speeds(root: Path, timeout_s: float = 120.0) -> dict[str, dict[str, float]]:
+def speeds(root: Path, runs: list, timeout_s: float = 120.0) -> dict[str, dict[str, float]]:
     """The presets' speeds: the probe's (cached in the workspace, else probed now, a few seconds),
-    each corrected by what the last run of that shape really did here (``observed_speeds``)."""
+    each corrected by what the last run of that shape in ``runs`` (``workspace.list_runs(root)``)
+    really did here (``observed_speeds``)."""
     probed = probe(root, timeout_s)
     corrected = dict(probed)
-    for key, train_cps in observed_speeds(root).items():
+    for key, train_cps in observed_speeds(runs).items():
         if key in probed:  # the probe saw one moment's load; a real run saw the load since
             ratio = train_cps / probed[key]["train_cps"]
             corrected[key] = {name: value * ratio for name, value in probed[key].items()}
@@ -219,13 +219,12 @@ def probe(root: Path, timeout_s: float) -> dict[str, dict[str, float]]:
     return measured
 
 
-def observed_speeds(root: Path) -> dict[str, float]:
-    """Training characters per second of the newest finished run of each shape in the last day,
-    from its records: the median over intervals of training steps alone (no validation, no sample)."""
-    from playground import workspace
-
+def observed_speeds(runs: list) -> dict[str, float]:
+    """Training characters per second of the newest finished run of each shape in the last day (of
+    ``runs``, newest first), from its records: the median over intervals of training steps alone
+    (no validation, no sample)."""
     found: dict[str, float] = {}
-    for run in workspace.list_runs(root):  # newest first
+    for run in runs:
         shape = (run.spec.get("plan") or {}).get("shape")
         if run.state != "finished" or shape in found or time.time() - run.spec.get("created", 0) > PROBE_MAX_AGE_S:
             continue
@@ -236,14 +235,15 @@ def observed_speeds(root: Path) -> dict[str, float]:
 
 
 def training_rates(records: list[dict]) -> list[float]:
-    rates = []
-    for before, after in itertools.pairwise(records):
-        if after.get("val_loss") is None and not after.get("sample"):
-            dt = float(after.get("elapsed_s", 0)) - float(before.get("elapsed_s", 0))
-            chars = float(after.get("chars_seen", 0)) - float(before.get("chars_seen", 0))
-            if dt > 0 and chars > 0:
-                rates.append(chars / dt)
-    return rates
+    from playground import workspace
+
+    rates = [workspace.chars_per_s(a, b) for a, b in itertools.pairwise(records) if _training_only(b)]
+    return [rate for rate in rates if rate is not None]
+
+
+def _training_only(record: dict) -> bool:
+    """Whether the interval up to ``record`` held training steps alone (no validation, no sample)."""
+    return record.get("val_loss") is None and not record.get("sample")
 
 
 if __name__ == "__main__":

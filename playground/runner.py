@@ -43,8 +43,8 @@ class Runner:
         slots = self.root / "slots"
         slots.mkdir(parents=True, exist_ok=True)
         while not self.stop_requested:
-            me = workspace.read_run(self.path)
             runs = workspace.active(workspace.list_runs(self.root))
+            me = next((r for r in runs if r.path == self.path), None)  # read in the listing: not again
             if me is not None and workspace.queue_position(me, runs) <= 1:
                 for i in range(workspace.max_trainings()):
                     slot = open(slots / f"{i}.lock", "a")  # noqa: SIM115 - held until this process ends

@@ -7,11 +7,12 @@ from __future__ import annotations
 import secrets
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
 
-from playground import catalog, charts, presets, timeline, workspace
+from playground import catalog, charts, download_page, presets, timeline, workspace
 from playground.presets import Plan, Shape
 
 REFRESH_S = 2.0
@@ -19,10 +20,10 @@ SOURCES = ("Paste", "Upload a .txt", "A prepared corpus")
 CELLS = ("lstm", "gru", "rnn")
 
 
-def render(root: Path, select_style: Callable[[str], None], app_dir: Path) -> None:
+def render(root: Path, runs: list[workspace.Run], select_style: Callable[[str], None], app_dir: Path) -> None:
+    """``runs``: the workspace's runs, as ``workspace.list_runs(root)`` read them for this rerun."""
     ss = st.session_state
     ss.setdefault("train_owner", secrets.token_hex(8))
-    runs = workspace.list_runs(root)
     run = next((r for r in runs if r.id == ss.get("train_run")), None)
     if run is not None:
         if run.state in ("queued", "running"):  # a reload is the same browser session: it owns the run
@@ -36,7 +37,7 @@ def render(root: Path, select_style: Callable[[str], None], app_dir: Path) -> No
     )
     text, name = text_input(root)
     if text is not None:
-        settings(root, text, name)
+        settings(root, runs, text, name)
     runs_list(runs)
 
 
@@ -65,16 +66,27 @@ def text_input(root: Path) -> tuple[str | None, str]:
     if not data:
         return None, ""
     try:
-        return workspace.check_text(data), name
+        return checked_text(data), name
     except workspace.TextError as e:
         st.error(str(e), icon="📄")
         return None, ""
 
 
-def speeds(root: Path) -> dict | None:
+@st.cache_data(max_entries=4, show_spinner=False)
+def checked_text(data: bytes | str) -> str:
+    """``workspace.check_text``, once per text: not again (cleaning up to 10 MB) on every rerun of the page."""
+    return workspace.check_text(data)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def text_stats(text: str) -> workspace.TextStats:
+    return workspace.text_stats(text)
+
+
+def speeds(root: Path, runs: list[workspace.Run]) -> dict | None:
     try:
         with st.spinner("Measuring this machine's training speed (once a day, a few seconds)…"):
-            return presets.speeds(root)
+            return presets.speeds(root, runs)
     except (OSError, ValueError, subprocess.SubprocessError) as e:
         st.error(f"Could not measure this machine's speed: {e}")
         return None
@@ -83,13 +95,13 @@ def speeds(root: Path) -> dict | None:
 # ---------------------------------------------------------------- the model
 
 
-def settings(root: Path, text: str, name: str) -> None:
-    stats = workspace.text_stats(text)
+def settings(root: Path, runs: list[workspace.Run], text: str, name: str) -> None:
+    stats = text_stats(text)
     st.markdown(
         f"**{stats.chars:,} characters**, {stats.distinct} distinct · trains on the first {stats.train_chars:,}, "
         f"validates on the last {stats.val_chars:,} (10%)"
     )
-    measured = speeds(root)
+    measured = speeds(root, runs)
     if measured is None:
         return
     plans = {
@@ -140,7 +152,7 @@ def advanced(preset: Plan, stats: workspace.TextStats, measured: dict) -> Plan:
         spe = presets.steps_per_epoch(stats.train_chars, shape)
         speed = presets.scaled_speed(shape, measured)
         plan = presets.make_plan(shape, max(1, round(epochs * spe)), spe, stats.val_chars, speed)
-        plan = Plan(**{**plan.__dict__, "extra": ("--start-state",) if start_state else ()})
+        plan = replace(plan, extra=("--start-state",) if start_state else ())
         st.caption(f"{plan.steps:,} steps; estimate {estimate(plan)} (speed scaled from the nearest measured preset).")
         return plan
 
@@ -235,14 +247,7 @@ def finished(run: workspace.Run, app_dir: Path) -> None:
 
 
 def download_zip(run: workspace.Run) -> None:
-    st.download_button(
-        "⬇️ The whole model folder (.zip)",
-        data=workspace.zip_model(run.model_dir),
-        file_name=f"{workspace.slug(run.name)}.zip",
-        mime="application/zip",
-        key=f"zip_{run.id}",
-        on_click="ignore",
-    )
+    download_page.zip_button(run.model_dir, run.name, f"zip_{run.id}")
     st.caption(
         "On a Hugging Face Space the disk is ephemeral: a restart loses the workspace. Download the folder to keep it."
     )

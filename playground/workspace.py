@@ -289,25 +289,27 @@ def _created(path: Path) -> float:
 
 def list_runs(root: Path) -> list[Run]:
     """Every run of the workspace, newest first (stale unfinished ones are removed first)."""
-    cleanup(root)
-    folder = runs_dir(root)
-    paths = sorted((p for p in folder.iterdir() if p.is_dir()), key=_created, reverse=True) if folder.is_dir() else []
-    return [run for run in map(read_run, paths) if run is not None]
+    return _sweep(root, time.time())[0]
 
 
 def cleanup(root: Path, now: float | None = None) -> list[str]:
     """Remove runs that ended without a usable model, and half-created folders, once a day old."""
-    now = time.time() if now is None else now
+    return _sweep(root, time.time() if now is None else now)[1]
+
+
+def _sweep(root: Path, now: float) -> tuple[list[Run], list[str]]:
+    """Each run folder read once: the runs kept, newest first, and the names of the stale ones removed."""
     folder = runs_dir(root)
-    removed = []
-    for path in list(folder.iterdir()) if folder.is_dir() else []:
-        if not path.is_dir() or now - _created(path) < STALE_AFTER_S:
-            continue
+    created = {p: _created(p) for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else {}
+    runs, removed = [], []
+    for path in sorted(created, key=created.__getitem__, reverse=True):
         run = read_run(path)
-        if run is None or (run.state in ENDED and not run.usable):
+        if now - created[path] >= STALE_AFTER_S and (run is None or (run.state in ENDED and not run.usable)):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path.name)
-    return removed
+        elif run is not None:
+            runs.append(run)
+    return runs, removed
 
 
 def active(runs: list[Run]) -> list[Run]:
@@ -392,10 +394,10 @@ def queue_position(run: Run, runs: list[Run]) -> int:
     return next((i + 1 for i, r in enumerate(waiting) if r.path == run.path), 0)
 
 
-def user_infos(root: Path) -> list[catalog.ModelInfo]:
-    """The sidebar's "Yours": every run that ended with a usable checkpoint, newest first."""
+def user_infos(runs: list[Run]) -> list[catalog.ModelInfo]:
+    """The sidebar's "Yours": every run (of ``list_runs``) that ended with a usable checkpoint, newest first."""
     infos = []
-    for run in list_runs(root):
+    for run in runs:
         if run.usable:
             info = catalog.read_model_info(run.model_dir, YOURS_PREFIX + run.id, run.path, source="yours")
             infos.append(replace(info, name=run.name + ("" if run.state == "finished" else f" ({run.state})")))
@@ -419,12 +421,7 @@ def progress(run: Run) -> Progress:
     if not records:
         return Progress(0, total, 0.0, None, None, None)
     last = records[-1]
-    speed = None
-    if len(records) >= 2:
-        before = records[-2]
-        dt = float(last.get("elapsed_s", 0)) - float(before.get("elapsed_s", 0))
-        chars = float(last.get("chars_seen", 0)) - float(before.get("chars_seen", 0))
-        speed = chars / dt if dt > 0 and chars > 0 else None
+    speed = chars_per_s(records[-2], last) if len(records) >= 2 else None
     step = int(last.get("step", 0))
     left = None
     if speed and total and step:
@@ -432,6 +429,13 @@ def progress(run: Run) -> Progress:
         left = max(0.0, (total - step) * per_step / speed)
     vals = [r["val_loss"] for r in records if isinstance(r.get("val_loss"), int | float)]
     return Progress(step, total, float(last.get("epoch", 0.0)), speed, left, min(vals) if vals else None)
+
+
+def chars_per_s(before: dict, after: dict) -> float | None:
+    """Training characters per second between two history records (None when none went by)."""
+    dt = float(after.get("elapsed_s", 0)) - float(before.get("elapsed_s", 0))
+    chars = float(after.get("chars_seen", 0)) - float(before.get("chars_seen", 0))
+    return chars / dt if dt > 0 and chars > 0 else None
 
 
 def zip_model(model_dir: Path) -> bytes:
