@@ -21,6 +21,9 @@ class Corpus:
     # files, in their fixed order, with each one's sha256, are listed in corpora/manifests/NAME.
     manifest: str | None = None
     separator: str = ""  # the line written before each file, with ``{file}``
+    # The licence a model card declares (Hub identifier) for weights trained on this text: the
+    # project's MIT for public-domain and PSF texts, the text's own copyleft licence otherwise.
+    model_licence: str = "mit"
 
     def files(self) -> list[tuple[str, str]]:
         """(file name, sha256) of each file of a many-file corpus, in the order they are joined."""
@@ -115,6 +118,7 @@ CORPORA: dict[str, Corpus] = {
             "\\begin{lemma}",
             manifest="latex.sha256",
             separator="% ---- {file} ----",
+            model_licence="gfdl",
         ),
         Corpus(
             "linux",
@@ -129,6 +133,7 @@ CORPORA: dict[str, Corpus] = {
             "static int ",
             manifest="linux.sha256",
             separator="/* ---- {file} ---- */",
+            model_licence="gpl-2.0",
         ),
     ]
 }

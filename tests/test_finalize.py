@@ -12,7 +12,7 @@ from safetensors import safe_open
 from charrnn import CharRNN
 from tests.conftest import TINY_TEXT, tiny_config
 from training import finalize
-from training.card import reproduce_commands, shipped_dir
+from training.card import render_card, reproduce_commands, shipped_dir
 from training.evaluate import evaluate
 from training.train import Trainer
 
@@ -92,3 +92,16 @@ def test_a_run_in_stages_is_reproduced_stage_by_stage():
         "python -m training.train --recipe tolstoy --resume",
     ]
     assert reproduce_commands(train, []) == ["python -m training.train --recipe tolstoy"]
+
+
+@pytest.mark.parametrize(
+    ("corpus", "licence"), [("latex", "gfdl"), ("linux", "gpl-2.0"), ("tolstoy", "mit"), (None, "mit")]
+)
+def test_the_card_declares_the_licence_of_the_text_the_weights_learned(trained, corpus, licence):
+    """Weights trained on the free-licensed code corpora carry the text's copyleft licence on the
+    Hub; public-domain texts and the user's own get the project's MIT."""
+    model_dir, _ = trained
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    config["meta"]["corpus"] = corpus
+    front_matter = render_card(config, {}).split("---")[1]
+    assert f"\nlicense: {licence}\n" in front_matter

@@ -8,6 +8,7 @@ from pathlib import Path
 from charrnn.files import atomic_write_text
 from charrnn.history import load_history
 from charrnn.metrics import bits_per_char, perplexity
+from corpora.registry import CORPORA
 from training.config import TrainConfig, load_recipe
 
 CARD_FILE = "README.md"
@@ -48,7 +49,7 @@ def header_lines(config: dict, meta: dict, name: str) -> list[str]:
     return [
         "---",
         "library_name: charrnn",
-        "license: mit",
+        f"license: {model_licence(meta.get('corpus'))}",
         "pipeline_tag: text-generation",
         "tags: [char-rnn, character-level, text-generation, " + config["cell"] + "]",
         "---",
@@ -68,6 +69,12 @@ def header_lines(config: dict, meta: dict, name: str) -> list[str]:
         f"| parameters | {config.get('parameters', 0):,} |",
         f"| vocabulary | {len(config['vocab'])} characters |",
     ]
+
+
+def model_licence(corpus: str | None) -> str:
+    """The card's Hub licence: the registry's choice for a registry corpus, else the project's MIT."""
+    entry = CORPORA.get(corpus or "")
+    return entry.model_licence if entry else "mit"
 
 
 def reproduce_lines(meta: dict, history: dict) -> list[str]:
