@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 from pathlib import Path
@@ -439,8 +440,9 @@ def test_a_model_config_builds_the_same_model_and_config_json(tmp_path) -> None:
 
 
 def test_the_training_cli_takes_the_architecture_help_from_the_model_config() -> None:
-    from training.config import HELP
+    from training.config import TrainConfig
 
+    help_of = {f.name: f.metadata["help"] for f in dataclasses.fields(TrainConfig)}
     for f in ModelConfig.shape_fields():
         if f.name != "start_state":
-            assert HELP[f.name] == f.metadata["help"]
+            assert help_of[f.name] == f.metadata["help"]

@@ -5,65 +5,108 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from charrnn.model import ModelConfig
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 
 
+def _opt(default: Any, help: str) -> Any:
+    """A training option: its default and its ``--help`` text, in one place."""
+    return field(default=default, metadata={"help": help})
+
+
+def _arch(name: str, default: Any) -> Any:
+    """An architecture option: the help is the model's own (``charrnn.model.ModelConfig``); the
+    default is training's (the model's defaults describe an untrained module)."""
+    return _opt(default, MODEL_HELP[name])
+
+
+MODEL_HELP = {f.name: f.metadata["help"] for f in ModelConfig.shape_fields()}
+
+
 @dataclass
 class TrainConfig:
     # data
-    corpus: str | None = None  # a registry name (python -m corpora list)
-    text: str | None = None  # or any UTF-8 file
-    mirror: str | None = None  # corpus mirror folder (else env CHARRNN_CORPORA_MIRROR, else download)
-    val_fraction: float = 0.1
+    corpus: str | None = _opt(None, "corpus name from the registry (python -m corpora list)")
+    text: str | None = _opt(None, "train on any UTF-8 text file instead of a registry corpus")
+    mirror: str | None = _opt(None, "folder with the corpus files (else $CHARRNN_CORPORA_MIRROR, else download)")
+    val_fraction: float = _opt(0.1, "contiguous tail of the text held out for validation")
     # output
-    out: str = "models/custom"
-    run_dir: str | None = None  # resume state; default runs/<name of out>
-    name: str | None = None  # style name shown in the app; default: the out folder's name
+    out: str = _opt(
+        "models/custom", "model directory to write (config.json, model.safetensors, history.json, README.md)"
+    )
+    run_dir: str | None = _opt(None, "where resumable state lives (default runs/<out name>; holds the optimiser)")
+    name: str | None = _opt(None, "style name (default: the out folder's name)")
     # model
-    cell: str = "lstm"
-    layers: int = 2
-    hidden: int = 512
-    embedding: int = 64
-    dropout: float = 0.25  # between layers and before the head
-    embedding_dropout: float = 0.0
-    weight_drop: float = 0.0  # DropConnect on the recurrent weights
-    start_state: bool = False  # a learned start state (h0, c0 per layer) that texts begin from
-    # begin from a model directory's weights (a shipped models/NAME); the architecture is its own
-    init_from: str | None = None
-    start_state_only: bool = False  # train only the start state, every weight frozen
-    start_batch: int = 32  # segments per step that begin at paragraph starts, for the start state
+    cell: str = _arch("cell", "lstm")
+    layers: int = _arch("layers", 2)
+    hidden: int = _arch("hidden", 512)
+    embedding: int = _arch("embedding", 64)
+    dropout: float = _arch("dropout", 0.25)
+    embedding_dropout: float = _arch("embedding_dropout", 0.0)
+    weight_drop: float = _arch("weight_drop", 0.0)
+    start_state: bool = _opt(
+        False,
+        "learn a start state (h0, and c0 for an LSTM, per layer) that every text begins from instead of "
+        "zeros: each step also reads --start-batch segments that begin at paragraph starts of the training "
+        "split from it, and their loss trains the start state only (the weights learn from the carried "
+        "streams as without it)",
+    )
+    init_from: str | None = _opt(
+        None,
+        "begin from the weights of this model directory (say the shipped models/NAME; float16 is read as "
+        "float32) instead of random ones; its architecture and vocabulary must match the text's. With --out "
+        "the same directory the model is continued in place: its history.json gains a new stage, its card a "
+        "command, and its meta (results, n-gram baseline, notes) is kept",
+    )
+    start_state_only: bool = _opt(
+        False,
+        "train the start state alone (implies --start-state), every weight frozen, on segments of --seq-len "
+        "characters that begin at paragraph starts, at a constant --lr for --max-steps steps (schedule, EMA, "
+        "dropout and weight decay play no part); use with --init-from",
+    )
+    start_batch: int = _opt(32, "segments per step, each beginning at a paragraph start, that train the start state")
     # optimisation
-    seq_len: int = 128
-    batch_size: int = 64
-    lr: float = 2e-3
-    min_lr: float = 1e-4  # cosine schedule floor
-    warmup_steps: int = 50
-    schedule: str = "cosine"  # cosine | exponential | constant
-    lr_decay: float = 0.9  # per epoch, for the exponential schedule
-    cooldown_epochs: float = 0.0  # the last N epochs take the learning rate linearly down to 0
-    weight_decay: float = 0.01
-    grad_clip: float = 1.0
-    epochs: float = 10.0
-    max_steps: int | None = None  # stop early (tests, quick looks)
-    ema: float = 0.0  # decay of an exponential moving average of the weights; 0 = off
-    seed: int = 1337
+    seq_len: int = _opt(128, "characters of truncated backpropagation through time")
+    batch_size: int = _opt(64, "parallel streams of text (the hidden state is carried across batches)")
+    lr: float = _opt(2e-3, "peak learning rate (AdamW)")
+    min_lr: float = _opt(1e-4, "learning rate at the end of the cosine schedule")
+    warmup_steps: int = _opt(50, "linear warm-up steps")
+    schedule: str = _opt("cosine", "cosine | exponential | constant")
+    lr_decay: float = _opt(0.9, "per-epoch factor of the exponential schedule")
+    cooldown_epochs: float = _opt(
+        0.0, "final epochs over which the learning rate falls linearly to 0, on top of the schedule"
+    )
+    weight_decay: float = _opt(0.01, "AdamW weight decay (matrices and embeddings; not biases)")
+    grad_clip: float = _opt(1.0, "clip the global gradient norm to this")
+    epochs: float = _opt(10.0, "passes over the training split (fractions allowed)")
+    max_steps: int | None = _opt(None, "stop after this many steps")
+    ema: float = _opt(
+        0.0, "decay of an exponential moving average of the weights that is evaluated and saved (0 = off)"
+    )
+    seed: int = _opt(1337, "random seed (weights, dropout)")
     # evaluation, samples, saving
-    eval_every: int = 0  # steps between validations; 0 = once per epoch (always also at the end)
-    log_every: int = 10
-    save_every: int = 0  # steps between saves of the resumable state; 0 = only at validations
-    sample_prime: str | None = None  # default: the corpus's prime, else a newline
-    sample_temperature: float = 0.8
-    sample_length: int = 300
-    sample_seed: int = 1234
-    save_float16: bool = False
-    threads: int | None = None  # torch threads on CPU; default: torch's choice
-    max_minutes: float | None = None  # stop after this much training time, keeping the best checkpoint
-    recipe: str | None = None
+    eval_every: int = _opt(0, "steps between full validations (0 = once per epoch; always also at the end)")
+    log_every: int = _opt(10, "steps between loss records")
+    save_every: int = _opt(
+        0, "also save the resumable state every N steps, to bound what a crash loses (0 = only at validations)"
+    )
+    sample_prime: str | None = _opt(None, "prime of the samples recorded over training (default: the corpus's)")
+    sample_temperature: float = _opt(0.8, "temperature of those samples")
+    sample_length: int = _opt(300, "characters per recorded sample")
+    sample_seed: int = _opt(1234, "seed of those samples (the same for every sample, so they compare)")
+    save_float16: bool = _opt(False, "store weights in float16 (half the file; loading restores float32)")
+    threads: int | None = _opt(None, "torch CPU threads (default: torch's choice)")
+    max_minutes: float | None = _opt(
+        None,
+        "end the run after this many minutes of training (validates, keeps the best checkpoint, and writes "
+        "the summary as for a finished run, with time_limit true)",
+    )
+    recipe: str | None = _opt(None, "named recipe from training/recipes/ (explicit flags override it)")
 
     def total_steps(self, steps_per_epoch: int) -> int:
         steps = round(self.epochs * steps_per_epoch)
@@ -97,58 +140,6 @@ RUN_ONLY_OPTIONS = {
 }
 
 
-# The architecture's help is the model's own (charrnn.model.ModelConfig); the start state's is longer here.
-ARCHITECTURE_HELP = {f.name: f.metadata["help"] for f in ModelConfig.shape_fields() if f.name != "start_state"}
-HELP = {
-    "corpus": "corpus name from the registry (python -m corpora list)",
-    "text": "train on any UTF-8 text file instead of a registry corpus",
-    "mirror": "folder with the corpus files (else $CHARRNN_CORPORA_MIRROR, else download)",
-    "val_fraction": "contiguous tail of the text held out for validation",
-    "out": "model directory to write (config.json, model.safetensors, history.json, README.md)",
-    "run_dir": "where resumable state lives (default runs/<out name>; holds the optimiser)",
-    "name": "style name (default: the out folder's name)",
-    **ARCHITECTURE_HELP,
-    "start_state": "learn a start state (h0, and c0 for an LSTM, per layer) that every text begins from "
-    "instead of zeros: each step also reads --start-batch segments that begin at paragraph starts "
-    "of the training split from it, and their loss trains the start state only (the weights learn "
-    "from the carried streams as without it)",
-    "init_from": "begin from the weights of this model directory (say the shipped models/NAME; float16 "
-    "is read as float32) instead of random ones; its architecture and vocabulary must match the "
-    "text's. With --out the same directory the model is continued in place: its history.json "
-    "gains a new stage, its card a command, and its meta (results, n-gram baseline, notes) is kept",
-    "start_state_only": "train the start state alone (implies --start-state), every weight frozen, on "
-    "segments of --seq-len characters that begin at paragraph starts, at a constant --lr for "
-    "--max-steps steps (schedule, EMA, dropout and weight decay play no part); use with --init-from",
-    "start_batch": "segments per step, each beginning at a paragraph start, that train the start state",
-    "seq_len": "characters of truncated backpropagation through time",
-    "batch_size": "parallel streams of text (the hidden state is carried across batches)",
-    "lr": "peak learning rate (AdamW)",
-    "min_lr": "learning rate at the end of the cosine schedule",
-    "warmup_steps": "linear warm-up steps",
-    "schedule": "cosine | exponential | constant",
-    "lr_decay": "per-epoch factor of the exponential schedule",
-    "cooldown_epochs": "final epochs over which the learning rate falls linearly to 0, on top of the schedule",
-    "weight_decay": "AdamW weight decay (matrices and embeddings; not biases)",
-    "grad_clip": "clip the global gradient norm to this",
-    "epochs": "passes over the training split (fractions allowed)",
-    "max_steps": "stop after this many steps",
-    "ema": "decay of an exponential moving average of the weights that is evaluated and saved (0 = off)",
-    "seed": "random seed (weights, dropout)",
-    "eval_every": "steps between full validations (0 = once per epoch)",
-    "save_every": "also save the resumable state every N steps, to bound what a crash loses (0 = only at validations)",
-    "log_every": "steps between loss records",
-    "sample_prime": "prime of the samples recorded over training",
-    "sample_temperature": "temperature of those samples",
-    "sample_length": "characters per recorded sample",
-    "sample_seed": "seed of those samples (the same for every sample, so they compare)",
-    "save_float16": "store weights in float16 (half the file; loading restores float32)",
-    "threads": "torch CPU threads",
-    "max_minutes": "end the run after this many minutes of training (validates, keeps the best checkpoint, "
-    "and writes the summary as for a finished run, with time_limit true)",
-    "recipe": "named recipe from training/recipes/ (explicit flags override it)",
-}
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m training.train",
@@ -157,12 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     for f in fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         if f.type == "bool":
-            parser.add_argument(flag, action="store_true", default=None, help=HELP[f.name])
+            parser.add_argument(flag, action="store_true", default=None, help=f.metadata["help"])
             continue
         kind = {"int": int, "float": float, "str": str}[f.type.split(" ")[0]]
         # default=None so that a flag given on the command line can be told from a recipe's value
         shown = "" if f.default is None else f" (default {f.default})"
-        parser.add_argument(flag, type=kind, default=None, help=HELP[f.name] + shown)
+        parser.add_argument(flag, type=kind, default=None, help=f.metadata["help"] + shown)
     parser.add_argument("--resume", action="store_true", help="continue from the run's saved state")
     parser.add_argument("--force", action="store_true", help="overwrite an --out that holds a different model")
     return parser

@@ -36,7 +36,7 @@ from charrnn.sampling import sample
 from corpora import CORPORA, CorpusError
 from corpora.training_text import text_sha256
 from training.card import write_card
-from training.config import ARCHITECTURE_HELP, TrainConfig, config_from_args
+from training.config import TrainConfig, config_from_args
 from training.data import load_text, split_text, to_streams
 from training.state import STATE_FILE, RunState, load_state, optimizer_tensors, restore_optimizer, save_state
 
@@ -240,7 +240,9 @@ class Trainer:
         """Random weights shaped by the config, or (--init-from) a trained model's, checked against the text."""
         c = self.config
         if c.init_from is None:
-            shape = {k: getattr(c, k) for k in ARCHITECTURE_HELP}  # the start state is added later
+            shape = {
+                f.name: getattr(c, f.name) for f in ModelConfig.shape_fields() if f.name != "start_state"
+            }  # added later
             return CharRNN(ModelConfig(self.vocab.chars, **shape), meta=meta)
         try:
             model = CharRNN.from_pretrained(c.init_from)
