@@ -259,7 +259,7 @@ def encode_prime(model: CharRNN, prime: str, unknown: str = "error", replacement
     vocab = model.vocab
     encoded = vocab.encode(prime, unknown, replacement if replacement is not None else vocab.default_replacement())
     if not encoded.ids:
-        return Encoded([vocab.start_id], encoded.unknown, encoded.unknown_count)
+        return Encoded([vocab.start_id], encoded.unknown, encoded.unknown_count, started_empty=True)
     return encoded
 
 

@@ -29,6 +29,7 @@ class Encoded:
     ids: list[int]
     unknown: list[str]  # distinct unknown characters, in order of first appearance
     unknown_count: int  # how many characters of the text were unknown
+    started_empty: bool = False  # nothing readable was left: ids hold the start character instead
 
 
 class Vocab:

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from charrnn import CharRNN, SamplingSettings, Step, generate
-from charrnn.sampling import distributions, make_step, softmax
+from charrnn.sampling import distributions, encode_prime, make_step, softmax
 from playground.params import PRIME_MAX
 
 Distributions = tuple[np.ndarray, np.ndarray, np.ndarray]  # raw, tempered, final
@@ -36,13 +36,10 @@ class Prime:
 def prepare_prime(model: CharRNN, prime: str, policy: str, replacement: str | None = None) -> Prime:
     """Apply the length limit and the unknown-character policy; ``UnknownCharactersError`` under
     ``error`` (the library's rule: an empty prime starts from a newline, or the first character)."""
-    vocab = model.vocab
     trimmed = max(0, len(prime) - PRIME_MAX)
     given = prime[trimmed:]
-    fill = replacement if replacement is not None else vocab.default_replacement()
-    encoded = vocab.encode(given, policy, fill)
-    ids = encoded.ids or [vocab.start_id]
-    return Prime(vocab.decode(ids), ids, given, encoded.unknown, encoded.unknown_count, trimmed, not encoded.ids)
+    e = encode_prime(model, given, policy, replacement)
+    return Prime(model.vocab.decode(e.ids), e.ids, given, e.unknown, e.unknown_count, trimmed, e.started_empty)
 
 
 @torch.inference_mode()

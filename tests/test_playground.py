@@ -345,6 +345,8 @@ def test_prepare_prime_follows_the_library(tiny_model: CharRNN) -> None:
         assert prime.ids == encode_prime(tiny_model, text, policy).ids
         assert prime.text == tiny_model.vocab.decode(prime.ids)
     assert generation.prepare_prime(tiny_model, "", "error").started_empty
+    assert generation.prepare_prime(tiny_model, "éé", "skip").started_empty  # all skipped: nothing readable
+    assert not generation.prepare_prime(tiny_model, "éé", "replace").started_empty
     skipped = generation.prepare_prime(tiny_model, "Tö bé€", "skip")
     assert skipped.unknown == ["ö", "é", "€"] and skipped.unknown_count == 3 and skipped.text == "T b"
     with pytest.raises(UnknownCharactersError):
