@@ -35,6 +35,7 @@ GROUPS = {
     "hub": "🤗 From the Hub",
 }
 _COMPARISON = re.compile(r"shakespeare-(rnn|gru|lstm)")
+_COURSE = re.compile(r"minrnn-.*|latex|linux")  # min-char-rnn, and the course's LaTeX and kernel-C demos
 
 
 class UnsafeNameError(ValueError):
@@ -169,7 +170,7 @@ class ModelInfo:
         """Which heading of the sidebar lists this style (a key of GROUPS)."""
         if self.source in ("hub", "yours"):
             return self.source
-        if self.key.startswith("minrnn"):
+        if _COURSE.fullmatch(self.key):
             return "course"
         return "comparison" if _COMPARISON.fullmatch(self.key) else "styles"
 

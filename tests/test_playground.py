@@ -79,6 +79,22 @@ def test_scan_reads_every_field_without_loading_weights(tiny_models_root: Path, 
     assert catalog.default_style(infos) == "tiny-gru"
 
 
+def test_the_sidebar_groups_styles_by_what_they_show(tmp_path: Path) -> None:
+    """The course's own models (min-char-rnn, its LaTeX and kernel-C demos) under one heading, the
+    architecture comparison under another, every other shipped style under "The styles"."""
+    keys = ["shakespeare", "latex", "linux", "minrnn-tolstoy", "shakespeare-gru", "python", "latex-2"]
+    infos = [catalog.ModelInfo(key, tmp_path / key, tmp_path) for key in keys]
+    infos.append(catalog.ModelInfo("hf:someone/x", tmp_path, tmp_path, source="hub"))
+    groups = {group: [i.key for i in members] for group, members in catalog.grouped(infos)}
+    assert groups == {
+        "styles": ["shakespeare", "python", "latex-2"],
+        "course": ["latex", "linux", "minrnn-tolstoy"],
+        "comparison": ["shakespeare-gru"],
+        "hub": ["hf:someone/x"],
+    }
+    assert list(groups) == [g for g in catalog.GROUPS if g in groups]  # headings in the sidebar's order
+
+
 def test_broken_directories_are_listed_with_their_error(tiny_models_root: Path, tmp_path: Path) -> None:
     root = tmp_path / "models"
     shutil.copytree(tiny_models_root, root)
