@@ -33,7 +33,8 @@ class CheckpointError(RuntimeError):
     """A model directory or Hub repo that cannot be loaded; the message says which file and why."""
 
 
-def _spec(default: Any, help: str) -> Any:
+def option(default: Any, help: str) -> Any:
+    """A dataclass field with its ``--help`` text in the metadata (the model's and training's configs)."""
     return field(default=default, metadata={"help": help})
 
 
@@ -44,14 +45,14 @@ class ModelConfig:
     is one field here (its help is the training CLI's) plus its use in ``CharRNN``."""
 
     vocab: list[str]
-    cell: str = _spec("lstm", "rnn | gru | lstm")
-    layers: int = _spec(2, "stacked recurrent layers")
-    hidden: int = _spec(512, "hidden units per layer")
-    embedding: int = _spec(64, "character embedding size")
-    dropout: float = _spec(0.0, "dropout between layers and before the output head")
-    embedding_dropout: float = _spec(0.0, "dropout on the character embeddings")
-    weight_drop: float = _spec(0.0, "DropConnect on the recurrent weights W_hh, one mask per batch (AWD-LSTM)")
-    start_state: bool = _spec(False, "a learned start state (h0, and c0 for an LSTM, per layer) texts begin from")
+    cell: str = option("lstm", "rnn | gru | lstm")
+    layers: int = option(2, "stacked recurrent layers")
+    hidden: int = option(512, "hidden units per layer")
+    embedding: int = option(64, "character embedding size")
+    dropout: float = option(0.0, "dropout between layers and before the output head")
+    embedding_dropout: float = option(0.0, "dropout on the character embeddings")
+    weight_drop: float = option(0.0, "DropConnect on the recurrent weights W_hh, one mask per batch (AWD-LSTM)")
+    start_state: bool = option(False, "a learned start state (h0, and c0 for an LSTM, per layer) texts begin from")
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:

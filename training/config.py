@@ -5,24 +5,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from charrnn.model import ModelConfig
+from charrnn.model import ModelConfig, option
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
-
-
-def _opt(default: Any, help: str) -> Any:
-    """A training option: its default and its ``--help`` text, in one place."""
-    return field(default=default, metadata={"help": help})
 
 
 def _arch(name: str, default: Any) -> Any:
     """An architecture option: the help is the model's own (``charrnn.model.ModelConfig``); the
     default is training's (the model's defaults describe an untrained module)."""
-    return _opt(default, MODEL_HELP[name])
+    return option(default, MODEL_HELP[name])
 
 
 MODEL_HELP = {f.name: f.metadata["help"] for f in ModelConfig.shape_fields()}
@@ -31,16 +26,16 @@ MODEL_HELP = {f.name: f.metadata["help"] for f in ModelConfig.shape_fields()}
 @dataclass
 class TrainConfig:
     # data
-    corpus: str | None = _opt(None, "corpus name from the registry (python -m corpora list)")
-    text: str | None = _opt(None, "train on any UTF-8 text file instead of a registry corpus")
-    mirror: str | None = _opt(None, "folder with the corpus files (else $CHARRNN_CORPORA_MIRROR, else download)")
-    val_fraction: float = _opt(0.1, "contiguous tail of the text held out for validation")
+    corpus: str | None = option(None, "corpus name from the registry (python -m corpora list)")
+    text: str | None = option(None, "train on any UTF-8 text file instead of a registry corpus")
+    mirror: str | None = option(None, "folder with the corpus files (else $CHARRNN_CORPORA_MIRROR, else download)")
+    val_fraction: float = option(0.1, "contiguous tail of the text held out for validation")
     # output
-    out: str = _opt(
+    out: str = option(
         "models/custom", "model directory to write (config.json, model.safetensors, history.json, README.md)"
     )
-    run_dir: str | None = _opt(None, "where resumable state lives (default runs/<out name>; holds the optimiser)")
-    name: str | None = _opt(None, "style name (default: the out folder's name)")
+    run_dir: str | None = option(None, "where resumable state lives (default runs/<out name>; holds the optimiser)")
+    name: str | None = option(None, "style name (default: the out folder's name)")
     # model
     cell: str = _arch("cell", "lstm")
     layers: int = _arch("layers", 2)
@@ -49,64 +44,64 @@ class TrainConfig:
     dropout: float = _arch("dropout", 0.25)
     embedding_dropout: float = _arch("embedding_dropout", 0.0)
     weight_drop: float = _arch("weight_drop", 0.0)
-    start_state: bool = _opt(
+    start_state: bool = option(
         False,
         "learn a start state (h0, and c0 for an LSTM, per layer) that every text begins from instead of "
         "zeros: each step also reads --start-batch segments that begin at paragraph starts of the training "
         "split from it, and their loss trains the start state only (the weights learn from the carried "
         "streams as without it)",
     )
-    init_from: str | None = _opt(
+    init_from: str | None = option(
         None,
         "begin from the weights of this model directory (say the shipped models/NAME; float16 is read as "
         "float32) instead of random ones; its architecture and vocabulary must match the text's. With --out "
         "the same directory the model is continued in place: its history.json gains a new stage, its card a "
         "command, and its meta (results, n-gram baseline, notes) is kept",
     )
-    start_state_only: bool = _opt(
+    start_state_only: bool = option(
         False,
         "train the start state alone (implies --start-state), every weight frozen, on segments of --seq-len "
         "characters that begin at paragraph starts, at a constant --lr for --max-steps steps (schedule, EMA, "
         "dropout and weight decay play no part); use with --init-from",
     )
-    start_batch: int = _opt(32, "segments per step, each beginning at a paragraph start, that train the start state")
+    start_batch: int = option(32, "segments per step, each beginning at a paragraph start, that train the start state")
     # optimisation
-    seq_len: int = _opt(128, "characters of truncated backpropagation through time")
-    batch_size: int = _opt(64, "parallel streams of text (the hidden state is carried across batches)")
-    lr: float = _opt(2e-3, "peak learning rate (AdamW)")
-    min_lr: float = _opt(1e-4, "learning rate at the end of the cosine schedule")
-    warmup_steps: int = _opt(50, "linear warm-up steps")
-    schedule: str = _opt("cosine", "cosine | exponential | constant")
-    lr_decay: float = _opt(0.9, "per-epoch factor of the exponential schedule")
-    cooldown_epochs: float = _opt(
+    seq_len: int = option(128, "characters of truncated backpropagation through time")
+    batch_size: int = option(64, "parallel streams of text (the hidden state is carried across batches)")
+    lr: float = option(2e-3, "peak learning rate (AdamW)")
+    min_lr: float = option(1e-4, "learning rate at the end of the cosine schedule")
+    warmup_steps: int = option(50, "linear warm-up steps")
+    schedule: str = option("cosine", "cosine | exponential | constant")
+    lr_decay: float = option(0.9, "per-epoch factor of the exponential schedule")
+    cooldown_epochs: float = option(
         0.0, "final epochs over which the learning rate falls linearly to 0, on top of the schedule"
     )
-    weight_decay: float = _opt(0.01, "AdamW weight decay (matrices and embeddings; not biases)")
-    grad_clip: float = _opt(1.0, "clip the global gradient norm to this")
-    epochs: float = _opt(10.0, "passes over the training split (fractions allowed)")
-    max_steps: int | None = _opt(None, "stop after this many steps")
-    ema: float = _opt(
+    weight_decay: float = option(0.01, "AdamW weight decay (matrices and embeddings; not biases)")
+    grad_clip: float = option(1.0, "clip the global gradient norm to this")
+    epochs: float = option(10.0, "passes over the training split (fractions allowed)")
+    max_steps: int | None = option(None, "stop after this many steps")
+    ema: float = option(
         0.0, "decay of an exponential moving average of the weights that is evaluated and saved (0 = off)"
     )
-    seed: int = _opt(1337, "random seed (weights, dropout)")
+    seed: int = option(1337, "random seed (weights, dropout)")
     # evaluation, samples, saving
-    eval_every: int = _opt(0, "steps between full validations (0 = once per epoch; always also at the end)")
-    log_every: int = _opt(10, "steps between loss records")
-    save_every: int = _opt(
+    eval_every: int = option(0, "steps between full validations (0 = once per epoch; always also at the end)")
+    log_every: int = option(10, "steps between loss records")
+    save_every: int = option(
         0, "also save the resumable state every N steps, to bound what a crash loses (0 = only at validations)"
     )
-    sample_prime: str | None = _opt(None, "prime of the samples recorded over training (default: the corpus's)")
-    sample_temperature: float = _opt(0.8, "temperature of those samples")
-    sample_length: int = _opt(300, "characters per recorded sample")
-    sample_seed: int = _opt(1234, "seed of those samples (the same for every sample, so they compare)")
-    save_float16: bool = _opt(False, "store weights in float16 (half the file; loading restores float32)")
-    threads: int | None = _opt(None, "torch CPU threads (default: torch's choice)")
-    max_minutes: float | None = _opt(
+    sample_prime: str | None = option(None, "prime of the samples recorded over training (default: the corpus's)")
+    sample_temperature: float = option(0.8, "temperature of those samples")
+    sample_length: int = option(300, "characters per recorded sample")
+    sample_seed: int = option(1234, "seed of those samples (the same for every sample, so they compare)")
+    save_float16: bool = option(False, "store weights in float16 (half the file; loading restores float32)")
+    threads: int | None = option(None, "torch CPU threads (default: torch's choice)")
+    max_minutes: float | None = option(
         None,
         "end the run after this many minutes of training (validates, keeps the best checkpoint, and writes "
         "the summary as for a finished run, with time_limit true)",
     )
-    recipe: str | None = _opt(None, "named recipe from training/recipes/ (explicit flags override it)")
+    recipe: str | None = option(None, "named recipe from training/recipes/ (explicit flags override it)")
 
     def total_steps(self, steps_per_epoch: int) -> int:
         steps = round(self.epochs * steps_per_epoch)
