@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+# The Hub licence of weights trained on public-domain and PSF texts, or on a user's own text: the
+# project's own. A copyleft corpus names its licence instead (``Corpus.model_licence``).
+PROJECT_LICENCE = "mit"
+
 
 @dataclass(frozen=True)
 class Corpus:
@@ -21,9 +25,8 @@ class Corpus:
     # files, in their fixed order, with each one's sha256, are listed in corpora/manifests/NAME.
     manifest: str | None = None
     separator: str = ""  # the line written before each file, with ``{file}``
-    # The licence a model card declares (Hub identifier) for weights trained on this text: the
-    # project's MIT for public-domain and PSF texts, the text's own copyleft licence otherwise.
-    model_licence: str = "mit"
+    # The licence a model card declares (Hub identifier) for weights trained on this text
+    model_licence: str = PROJECT_LICENCE
 
     def files(self) -> list[tuple[str, str]]:
         """(file name, sha256) of each file of a many-file corpus, in the order they are joined."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from charrnn.files import atomic_write_text
 from charrnn.history import load_history
 from charrnn.metrics import bits_per_char, perplexity
-from corpora.registry import CORPORA
+from corpora.registry import CORPORA, PROJECT_LICENCE
 from training.config import TrainConfig, load_recipe
 
 CARD_FILE = "README.md"
@@ -72,9 +72,9 @@ def header_lines(config: dict, meta: dict, name: str) -> list[str]:
 
 
 def model_licence(corpus: str | None) -> str:
-    """The card's Hub licence: the registry's choice for a registry corpus, else the project's MIT."""
+    """The card's Hub licence: the registry's choice for a registry corpus, else the project's own."""
     entry = CORPORA.get(corpus or "")
-    return entry.model_licence if entry else "mit"
+    return entry.model_licence if entry else PROJECT_LICENCE
 
 
 def reproduce_lines(meta: dict, history: dict) -> list[str]:

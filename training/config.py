@@ -14,13 +14,13 @@ from charrnn.model import ModelConfig, option
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 
 
+MODEL_HELP = {f.name: f.metadata["help"] for f in ModelConfig.shape_fields()}
+
+
 def _arch(name: str, default: Any) -> Any:
     """An architecture option: the help is the model's own (``charrnn.model.ModelConfig``); the
     default is training's (the model's defaults describe an untrained module)."""
     return option(default, MODEL_HELP[name])
-
-
-MODEL_HELP = {f.name: f.metadata["help"] for f in ModelConfig.shape_fields()}
 
 
 @dataclass

@@ -240,9 +240,8 @@ class Trainer:
         """Random weights shaped by the config, or (--init-from) a trained model's, checked against the text."""
         c = self.config
         if c.init_from is None:
-            shape = {
-                f.name: getattr(c, f.name) for f in ModelConfig.shape_fields() if f.name != "start_state"
-            }  # added later
+            # without the start state: it is added afterwards, on either path (``add_start_state``)
+            shape = {f.name: getattr(c, f.name) for f in ModelConfig.shape_fields() if f.name != "start_state"}
             return CharRNN(ModelConfig(self.vocab.chars, **shape), meta=meta)
         try:
             model = CharRNN.from_pretrained(c.init_from)
