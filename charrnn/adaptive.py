@@ -73,6 +73,21 @@ class AdaptiveSettings:
         return f"{self.rule}, lr {self.lr:g}, decay {self.decay:g}, segments of {self.segment}"
 
 
+def recorded_settings(meta: dict, rule: str | None = None) -> AdaptiveSettings | None:
+    """A style's settings from its ``config.json`` meta (``python -m training.adapt``): the chosen
+    ones, or with ``rule`` the best trial of that rule on the held-out text (for a reader without
+    the training text that the rms rule's statistics come from). None where nothing is recorded,
+    or the style reads statically (a learning rate of 0)."""
+    adaptive = meta.get("adaptive") or {}
+    if rule is None:
+        chosen = adaptive.get("settings")
+        return AdaptiveSettings.from_dict(chosen) if chosen and chosen.get("lr") else None
+    trials = [t for t in adaptive.get("held_out", {}).get("trials", []) if t.get("rule") == rule]
+    static = adaptive.get("held_out", {}).get("static", float("inf"))
+    best = min(trials, key=lambda t: t["nats_per_char"], default=None)
+    return AdaptiveSettings.from_dict(best) if best and best["nats_per_char"] < static else None
+
+
 def gradient_rms(model: CharRNN, ids: list[int] | torch.Tensor, segment: int) -> dict[str, torch.Tensor]:
     """Root mean square of each weight's gradient (of the mean nats/char of a segment) over
     ``ids``, read as ``RMS_STREAMS`` streams in segments of ``segment`` with the state carried,

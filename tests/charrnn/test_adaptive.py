@@ -13,7 +13,7 @@ from conftest import TINY_TEXT, train_tiny, write_model_dir
 from tolerances import FLOAT32
 
 from charrnn import CharRNN, surprisal_nats
-from charrnn.adaptive import AdaptiveReader, AdaptiveSettings, adaptive_surprisal, gradient_rms
+from charrnn.adaptive import AdaptiveReader, AdaptiveSettings, adaptive_surprisal, gradient_rms, recorded_settings
 
 SEGMENT = 40
 SETTINGS = {"sgd": AdaptiveSettings("sgd", 0.5, 0.0, SEGMENT), "rms": AdaptiveSettings("rms", 0.01, 0.0, SEGMENT)}
@@ -119,3 +119,26 @@ def test_bad_settings_are_refused_with_a_clear_message(bad, message):
 def test_the_rms_rule_needs_its_statistics(model):
     with pytest.raises(ValueError, match="gradient statistics"):
         AdaptiveReader(model, SETTINGS["rms"])
+
+
+def test_recorded_settings_read_the_choice_or_a_rule_s_best_trial():
+    trial = {"decay": 0.0, "segment": 100}
+    meta = {
+        "adaptive": {
+            "settings": {"rule": "rms", "lr": 3e-5, "decay": 0.01, "segment": 50},
+            "held_out": {
+                "static": 1.2,
+                "trials": [
+                    {**trial, "rule": "sgd", "lr": 0.3, "nats_per_char": 1.25},
+                    {**trial, "rule": "sgd", "lr": 0.1, "nats_per_char": 1.15},
+                    {**trial, "rule": "rms", "lr": 3e-5, "nats_per_char": 1.1},
+                ],
+            },
+        }
+    }
+    assert recorded_settings(meta) == AdaptiveSettings("rms", 3e-5, 0.01, 50)
+    assert recorded_settings(meta, "sgd") == AdaptiveSettings("sgd", 0.1, 0.0, 100)
+    meta["adaptive"]["held_out"]["static"] = 1.0  # no sgd trial beat static reading
+    assert recorded_settings(meta, "sgd") is None
+    meta["adaptive"]["settings"]["lr"] = 0.0  # the style reads statically
+    assert recorded_settings(meta) is None and recorded_settings({}) is None
