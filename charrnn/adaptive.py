@@ -177,12 +177,15 @@ class AdaptiveReader:
         loss = F.cross_entropy(logits[0], x[0])
         names = list(self.params)
         grads = torch.autograd.grad(loss, [self.params[n] for n in names], allow_unused=True)
-        with torch.no_grad():
+        with torch.no_grad():  # in place, fused: each update touches every weight, twice
             for name, g in zip(names, grads, strict=True):
-                p = self.params[name]
-                if g is not None:
-                    p -= self.step_scale[name] * g
-                p += self.pull[name] * (self.trained[name] - p)
+                p, step, pull = self.params[name], self.step_scale[name], self.pull[name]
+                if g is not None and torch.is_tensor(step):  # rms: a step size per weight
+                    p.addcmul_(g, step, value=-1)
+                elif g is not None:
+                    p.add_(g, alpha=-step)
+                if self.settings.decay:
+                    p.lerp_(self.trained[name], pull)  # p + pull * (trained - p)
 
 
 def adaptive_surprisal(
