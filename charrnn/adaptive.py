@@ -149,14 +149,17 @@ class AdaptiveReader:
         is called after each segment with the characters read so far; returning False stops the
         reading there (the surprisals of what was read are returned). Returns (n,) float64."""
         out = []
-        for scores in self.segments(torch.as_tensor(ids, dtype=torch.long)):
+        for scores in self.segments(ids):
             out.append(scores)
             if progress is not None and progress(sum(len(o) for o in out)) is False:
                 break
         return np.concatenate(out) if out else np.zeros(0)
 
-    def segments(self, ids: torch.Tensor) -> Iterator[np.ndarray]:
-        """Read ids (N,) one segment at a time: yields each segment's surprisals (T,) float64."""
+    def segments(self, ids: list[int] | torch.Tensor) -> Iterator[np.ndarray]:
+        """Read ids (N,) one segment at a time: yields each segment's surprisals (T,) float64,
+        once the reader has learned from it (so a caller may stop after any segment and carry on
+        with the rest in a new call, as if it had read on)."""
+        ids = torch.as_tensor(ids, dtype=torch.long)
         self.model.eval()  # no dropout: the reader learns from the model it scores with
         for start in range(0, len(ids), self.settings.segment):
             x = ids[start : start + self.settings.segment].view(1, -1)  # (1, T)
@@ -164,11 +167,12 @@ class AdaptiveReader:
             # the last bits), so a segment read before any update scores exactly as statically.
             with torch.no_grad():
                 logits, state, following = self.model.predictions(x, self.state, self.following)  # (1, T, V)
-                yield F.cross_entropy(logits[0], x[0], reduction="none").double().numpy()  # (T,)
+                nats = F.cross_entropy(logits[0], x[0], reduction="none").double().numpy()  # (T,)
             if self.settings.lr > 0:
                 self._learn(x)
             # The next segment starts from the state and prediction this one's reading left.
             self.state, self.following = state, following
+            yield nats  # after the update: a caller that stops here can carry on with a new call
 
     def _learn(self, x: torch.Tensor) -> None:
         """One update on segment x (1, T), read again from the same state with gradients (they
