@@ -34,7 +34,8 @@ from urllib.parse import urlencode
 
 from benchmarks.browser import CHROMIUM_ARGS, FIRST_CHARACTER_JS, browser_executable, running_app, wait_for_text
 from charrnn import CharRNN, sample
-from playground import params, presets, workspace
+from playground.session import params
+from playground.train import presets, workspace
 
 TIMEOUT_S = 300  # for one round of every session, and for the pages to open
 START_ROUND = f"() => {{ window.__charrnnRound = ({FIRST_CHARACTER_JS})(); }}"

@@ -14,14 +14,18 @@ from sidebar import pick_style
 from streamlit.testing.v1 import AppTest
 
 from charrnn import CharRNN, SamplingSettings, sample
-from playground import catalog, generation, params, scoring, table
-from playground.params import Settings
+from playground import table
+from playground.pages import PAGES
+from playground.pages.generate import generation
+from playground.pages.score import scoring
+from playground.session import catalog, params
+from playground.session.params import Settings
 from playground.trace import Sample
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 TIMEOUT = 240  # seconds for one page run; generous: the machine is shared
-TABS = {"score": "🔬 Score a text", "training": "📈 Training timeline", "download": "📦 Download & deploy"}
+TABS = {page.NAME: page.LABEL for page in PAGES if page.NAME in ("score", "training", "download")}
 
 
 @pytest.fixture

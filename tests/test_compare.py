@@ -12,8 +12,8 @@ from conftest import TINY_TEXT, train_tiny, write_model_dir
 from streamlit.testing.v1 import AppTest
 
 from charrnn import CharRNN, sample
-from playground import grid
-from playground.grid import Grid
+from playground.pages.compare import grid
+from playground.pages.compare.grid import Grid
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 240  # seconds for one page run; generous: the machine is shared
@@ -143,7 +143,7 @@ def test_fuzzed_grid_links_never_raise() -> None:
 def test_a_grid_link_fetches_its_hub_styles(monkeypatch, tiny_models_root: Path, fake_hub) -> None:
     import streamlit as st
 
-    from playground import catalog
+    from playground.session import catalog
 
     st.cache_resource.clear()
     files = {n: (tiny_models_root / "tiny-lstm" / n).read_bytes() for n in catalog.MODEL_FILES}

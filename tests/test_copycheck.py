@@ -226,7 +226,7 @@ def test_war_and_peace_planted_and_validation_passages(tmp_path: Path, monkeypat
 
 def test_a_build_without_the_corpora_leaves_a_note_the_app_shows(tmp_path: Path, monkeypatch, capsys) -> None:
     from corpora.__main__ import main as corpora_main
-    from playground import originality_page
+    from playground import copycheck as originality_page
 
     monkeypatch.setenv("CHARRNN_CORPORA_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("CHARRNN_CORPORA_MIRROR", raising=False)

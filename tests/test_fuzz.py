@@ -28,7 +28,8 @@ from hypothesis.extra.numpy import arrays
 
 from charrnn import CharRNN, SamplingSettings, UnknownCharactersError, generate
 from charrnn.sampling import MAX_LENGTH, MIN_TEMPERATURE, Step
-from playground import generation, params
+from playground.pages.generate import generation
+from playground.session import params
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 SCALE = float(os.environ.get("CHARRNN_FUZZ_SCALE", "1"))

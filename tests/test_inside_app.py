@@ -11,10 +11,11 @@ from conftest import TINY_TEXT, train_tiny, write_model_dir
 from streamlit.testing.v1 import AppTest
 
 from charrnn import lesson
+from playground.pages import PAGES
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TIMEOUT = 240  # seconds for one page run; generous: the machine is shared
-TABS = {"lesson": "🧮 How it works", "neurons": "🔦 Neurons", "compare": "⚖️ Compare"}
+TABS = {page.NAME: page.LABEL for page in PAGES if page.NAME in ("lesson", "neurons", "compare")}
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from charrnn import CharRNN, CheckpointError
-from playground import catalog, hub, params
+from playground.session import catalog, hub, params
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = "tiny-lstm"

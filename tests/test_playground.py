@@ -19,8 +19,13 @@ from tolerances import FLOAT32, FLOAT32_RECURRENT
 from charrnn import CharRNN, SamplingSettings, UnknownCharactersError, generate
 from charrnn.metrics import surprisal_nats
 from charrnn.sampling import encode_prime
-from playground import catalog, charts, generation, html, hub, params, scoring, snippets, table, timeline
-from playground.params import Settings
+from playground import charts, html, table
+from playground.pages.download import snippets
+from playground.pages.generate import generation
+from playground.pages.score import scoring
+from playground.pages.training import timeline
+from playground.session import catalog, hub, params
+from playground.session.params import Settings
 from playground.trace import Trace
 
 # ---------------------------------------------------------------- catalogue and path safety
@@ -343,7 +348,7 @@ def test_any_query_gives_settings_in_bounds(query: dict) -> None:
     assert sampling.top_k is None or 0 < sampling.top_k <= params.TOP_K_MAX  # None: off
     assert sampling.top_p is None or 0 < sampling.top_p < 1
     assert s.seed is None or 0 <= s.seed <= params.SEED_MAX
-    assert s.unknown in ("error", "skip", "replace") and s.tab in params.TABS
+    assert s.unknown in ("error", "skip", "replace") and s.tab in params.tab_names()
     assert s.prime is None or len(s.prime) <= params.PRIME_MAX
     assert len(s.keep) <= s.length
     s.sampling_for(65)  # always valid for the library
@@ -409,8 +414,8 @@ def test_forced_steps_report_what_the_model_gave_the_drawn_characters(tiny_model
 
 def test_tempered_reshapes_like_softmax_of_logits() -> None:
     raw = np.array([0.6, 0.3, 0.1])
-    np.testing.assert_allclose(generation.tempered(raw, 1.0), raw)
-    cold, hot = generation.tempered(raw, 0.1), generation.tempered(raw, 10.0)
+    np.testing.assert_allclose(charts.tempered(raw, 1.0), raw)
+    cold, hot = charts.tempered(raw, 0.1), charts.tempered(raw, 10.0)
     assert cold[0] > 0.99 and hot.max() - hot.min() < 0.1 and cold.sum() == pytest.approx(1)
 
 

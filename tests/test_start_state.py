@@ -15,7 +15,7 @@ from charrnn import CharRNN, CheckpointError, cold_start, sample
 from charrnn.engine import Engine, FastStepper
 from charrnn.history import load_history
 from charrnn.model import CONFIG_FILE, WEIGHTS_FILE
-from playground import scoring
+from playground.pages.score import scoring
 from tests.conftest import TINY_TEXT, tiny_config, train_tiny
 from training import evaluate as evaluate_module
 from training.card import render_card

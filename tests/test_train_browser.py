@@ -15,7 +15,7 @@ from texts import novel
 
 from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, browser_executable, running_app, wait_for_text
 from charrnn import CharRNN, sample
-from playground import workspace
+from playground.train import workspace
 
 PAGE_TIMEOUT_MS = 180_000
 ACCEPTANCE_S = 300  # the bound, from pressing Train to the style in the sidebar

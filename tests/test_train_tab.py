@@ -17,7 +17,7 @@ from texts import novel
 
 from charrnn import CharRNN, sample
 from charrnn.files import atomic_write_json, is_temporary
-from playground import presets, workspace
+from playground.train import presets, workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")

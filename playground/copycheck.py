@@ -15,7 +15,8 @@ from charrnn import CharRNN
 from charrnn.copycheck import MIN_LENGTH_DEFAULT, CopyCheckError, CopyIndex, CopyReport
 from corpora.training_text import skipped_note_path, source_key, training_text
 from playground import html
-from playground.grid import MIN_LENGTH_MAX, MIN_LENGTH_MIN
+
+MIN_LENGTH_MIN, MIN_LENGTH_MAX = 5, 500  # the copy check's shortest counted match, on the page
 
 MARK_STYLE = "background:#fde68a; border-bottom:2px solid #d97706;"
 MARK_TITLE = "found verbatim in the training text"

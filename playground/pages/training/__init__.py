@@ -6,8 +6,15 @@ from __future__ import annotations
 import streamlit as st
 
 from charrnn.history import load_history
-from playground import catalog, charts, timeline
-from playground.catalog import ModelInfo
+from playground import charts
+from playground.context import PageContext
+from playground.pages.training import timeline
+from playground.session import catalog
+
+NAME = "training"
+LABEL = "📈 Training timeline"
+KEPT: dict[str, object] = {"x_axis": "step", "loss_unit": "nats", "log_steps": False, "timeline_point": None}
+NEEDS_MODEL = False
 
 
 def move_timeline(delta: int, count: int) -> None:
@@ -15,7 +22,8 @@ def move_timeline(delta: int, count: int) -> None:
     ss.timeline_point = min(max(ss.get("timeline_point", 0) + delta, 0), count - 1)
 
 
-def render(info: ModelInfo) -> None:
+def render(ctx: PageContext) -> None:
+    info = ctx.info
     ss = st.session_state
     path = info.file(catalog.HISTORY_FILE)
     if path is None:

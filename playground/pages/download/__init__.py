@@ -7,12 +7,19 @@ from pathlib import Path
 
 import streamlit as st
 
-from playground import catalog, hub, snippets, workspace
-from playground.catalog import ModelInfo
-from playground.params import Settings
+from playground.context import PageContext
+from playground.pages.download import snippets
+from playground.session import catalog, hub
+from playground.train import workspace
+
+NAME = "download"
+LABEL = "📦 Download & deploy"
+KEPT: dict[str, object] = {}
+NEEDS_MODEL = False
 
 
-def render(info: ModelInfo, settings: Settings, app_dir: Path) -> None:
+def render(ctx: PageContext) -> None:
+    info, settings, app_dir = ctx.info, ctx.settings, ctx.app_dir
     st.markdown(f"#### The files of **{info.name}**")
     cols = st.columns(len(catalog.MODEL_FILES))
     mimes = {".json": "application/json", ".md": "text/markdown", ".safetensors": "application/octet-stream"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from playground.params import PRIME_MAX, Settings
+from playground.session.params import PRIME_MAX, Settings
 
 
 def python_snippet(source: str, s: Settings) -> str:

@@ -17,13 +17,24 @@ import streamlit as st
 from charrnn import CharRNN, SamplingSettings, Step, generate
 from charrnn.copycheck import CopyIndex
 from charrnn.metrics import perplexity
-from playground import catalog, grid, html, originality_page
-from playground.catalog import ModelInfo
-from playground.grid import Grid
+from playground import copycheck as originality_page
+from playground import html
+from playground.context import PageContext
+from playground.pages.compare import grid
+from playground.pages.compare.grid import Grid
+from playground.session import catalog, hub, styles
+from playground.session.catalog import ModelInfo
 
 CHUNK = 25  # characters each cell draws before the page is updated: the cells advance together
-KEPT = 64  # finished cells remembered per session (a grid revisited is not drawn again)
+CELLS_KEPT = 64  # finished cells remembered per session (a grid revisited is not drawn again)
 ss = st.session_state
+
+NAME = "compare"
+LABEL = "⚖️ Compare"
+KEPT: dict[str, object] = dict.fromkeys(  # their defaults come from the link or the preset (boot)
+    ("grid_styles", "grid_temps", "grid_prime", "grid_seed", "grid_length", "copy_min")
+)
+NEEDS_MODEL = False
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,17 @@ def boot(query: dict, infos: list[ModelInfo], style: str | None) -> list[str]:
         if "gprime" not in query and preset.prime is not None:
             g = replace(g, prime=preset.prime)
     set_grid(g, infos)
+    return notes + fetch_hub_styles()
+
+
+def fetch_hub_styles() -> list[str]:
+    """A grid link's Hub styles, fetched as the sidebar does; one that cannot be loaded leaves the grid, said."""
+    notes = []
+    for key in [k for k in ss.grid_styles if hub.is_hub_key(k)]:
+        error = styles.add_hub_style(hub.repo_of(key))
+        if error:
+            notes.append(f"The grid's Hub model {hub.repo_of(key)} cannot be loaded: {error}.")
+            ss.grid_styles.remove(key)
     return notes
 
 
@@ -146,7 +168,8 @@ def controls(infos: list[ModelInfo]) -> None:
         st.caption(f"⚠️ {note}")
 
 
-def render(infos: list[ModelInfo], load: Callable[[ModelInfo], CharRNN | str]) -> None:
+def render(ctx: PageContext) -> None:
+    infos, load = ctx.infos, ctx.load_model
     st.markdown(
         "#### Compare styles and temperatures\n"
         "Every cell starts from the same prime and seed. Lower bits/char: the model found its own text "
@@ -238,7 +261,7 @@ def stream(pending: dict, slots: dict, models: dict, g: Grid, done: dict) -> Non
                 bits[cell] -= math.log2(max(step.prob_raw, 1e-300))
             else:
                 slots[cell][0].html(html.streaming_text(g.prime, "".join(texts[cell])))
-    for key in list(done)[:-KEPT]:
+    for key in list(done)[:-CELLS_KEPT]:
         del done[key]
 
 

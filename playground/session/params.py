@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 
 from charrnn import UNKNOWN_POLICIES, SamplingSettings
-from playground import catalog, hub
+from playground.session import catalog, hub
 
 LENGTH_MIN, LENGTH_MAX, LENGTH_DEFAULT = 1, 5_000, 500
 TEMPERATURE_MIN, TEMPERATURE_MAX, TEMPERATURE_DEFAULT = 0.01, 3.0, 0.8
@@ -26,16 +26,7 @@ POLICY_HELP = {
     "skip": "skip them",
     "error": "refuse the text",
 }
-TABS = (
-    "generate",
-    "score",
-    "training",
-    "lesson",
-    "neurons",
-    "compare",
-    "download",
-    "train",
-)  # the page's tabs, in order
+FIRST_TAB = "generate"  # the first page of the registry (``playground.pages.PAGES``; a test checks)
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
@@ -56,7 +47,7 @@ class Settings:
     seed: int | None = None
     unknown: str = POLICY_DEFAULT
     keep: str = ""
-    tab: str = TABS[0]
+    tab: str = FIRST_TAB
 
     @classmethod
     def of(
@@ -79,7 +70,15 @@ class Settings:
 
     def same_sample(self, other: Settings) -> bool:
         """Whether both settings give the same text (the open tab does not matter)."""
-        return replace(self, tab=TABS[0]) == replace(other, tab=TABS[0])
+        return replace(self, tab=FIRST_TAB) == replace(other, tab=FIRST_TAB)
+
+
+def tab_names() -> tuple[str, ...]:
+    """The tabs' ``?tab=`` keys, in order, from the page registry (read when called: the pages
+    import this module, so it cannot import them at the top)."""
+    from playground import pages
+
+    return tuple(page.NAME for page in pages.PAGES)
 
 
 def random_seed() -> int:
@@ -250,7 +249,7 @@ def _read_keep(s: Settings, keep: str, notes: list[str]) -> Settings:
 
 
 def _read_tab(s: Settings, tab: str, notes: list[str]) -> Settings:
-    return replace(s, tab=tab) if tab in TABS else s  # an old or mistyped tab: the first, silently
+    return replace(s, tab=tab) if tab in tab_names() else s  # an old or mistyped tab: the first, silently
 
 
 @dataclass(frozen=True)

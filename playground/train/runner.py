@@ -1,6 +1,6 @@
-"""The process around one Train-tab run: ``python -m playground.runner RUN_DIR``.
+"""The process around one Train-tab run: ``python -m playground.train.runner RUN_DIR``.
 
-Started detached by ``playground.workspace.launch``. It waits its turn for one of
+Started detached by ``playground.train.workspace.launch``. It waits its turn for one of
 ``$CHARRNN_MAX_TRAININGS`` slots (a lock file each: the kernel frees it when its holder dies, however
 it dies), runs the project's trainer at low priority on one thread, and writes ``exit.json`` with the
 trainer's exit code. SIGTERM is passed on to the trainer (which saves and stops cleanly) or, while
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from charrnn.files import atomic_write_json
-from playground import workspace
+from playground.train import workspace
 
 POLL_S = 0.5
 

@@ -8,12 +8,21 @@ import pandas as pd
 import streamlit as st
 
 from charrnn import bits_per_char, lesson
+from playground.context import PageContext
 from playground.table import visible
 
 WORD_MAX = 12
 HIDDEN_MAX = 6
-DEFAULTS = {"lesson_word": lesson.WORD, "lesson_hidden": lesson.COURSE_WEIGHTS.hidden, "lesson_version": 0}
 ETA_DEFAULT = 0.1
+
+NAME = "lesson"
+LABEL = "🧮 How it works"
+KEPT: dict[str, object] = {
+    "lesson_word": lesson.WORD,
+    "lesson_hidden": lesson.COURSE_WEIGHTS.hidden,
+    "lesson_eta": ETA_DEFAULT,
+}
+NEEDS_MODEL = False
 
 
 def reset() -> None:
@@ -123,10 +132,9 @@ def step_details(result: lesson.Lesson, step: lesson.LessonStep) -> None:
         st.caption(f"Rows of x_t and y_t follow the vocabulary: {chars}.")
 
 
-def render() -> None:
+def render(ctx: PageContext) -> None:
     ss = st.session_state
-    for key, value in DEFAULTS.items():
-        ss.setdefault(key, value)
+    ss.setdefault("lesson_version", 0)  # the weight editors' keys: a reset draws new ones
     st.markdown(
         "#### A vanilla RNN by hand\n"
         "The course's worked example: a vocabulary of *k* characters read one-hot, *d* hidden units, "
@@ -223,7 +231,7 @@ def task_one(result: lesson.Lesson, weights: lesson.Weights, grads: lesson.Gradi
 def gradient_step_panel(result: lesson.Lesson) -> None:
     ss = st.session_state
     c1, c2, c3 = st.columns([1, 1, 2], vertical_alignment="bottom")
-    c1.number_input("Learning rate η", 0.0, 10.0, ETA_DEFAULT, step=0.05, key="lesson_eta", format="%.2f")
+    c1.number_input("Learning rate η", 0.0, 10.0, step=0.05, key="lesson_eta", format="%.2f")
     c2.button("Take one gradient step", on_click=take_gradient_step, help="W := W − η dL/dW for all three matrices.")
     before = ss.get("lesson_before_step")
     if before is not None:

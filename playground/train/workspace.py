@@ -1,5 +1,5 @@
 """The Train tab's workspace: a user's text checked and kept, training runs started as separate OS
-processes (``playground.runner`` around ``training.train``), followed through the files the trainer
+processes (``playground.train.runner`` around ``training.train``), followed through the files the trainer
 writes atomically, stopped with a signal, and cleaned up. No Streamlit here: the page is a thin layer.
 
 One folder per run under ``$CHARRNN_WORKSPACE/runs/<id>/``:
@@ -32,7 +32,7 @@ from typing import Any
 from charrnn.files import atomic_write_json, atomic_write_text
 from corpora.prepare import clean
 from corpora.training_text import split_text, text_sha256
-from playground import catalog
+from playground.session import catalog
 
 ENV_WORKSPACE = "CHARRNN_WORKSPACE"
 ENV_MAX_TRAININGS = "CHARRNN_MAX_TRAININGS"
@@ -351,13 +351,13 @@ def trainer_args(path: Path, name: str, model_args: list[str]) -> list[str]:
 
 
 def launch(path: Path) -> None:
-    """Start ``python -m playground.runner RUN`` detached; it waits for a slot, then trains."""
+    """Start ``python -m playground.train.runner RUN`` detached; it waits for a slot, then trains."""
     import subprocess  # here, not at import: the page never needs it otherwise
 
     log = open(path / "runner.log", "ab")  # noqa: SIM115 - handed to the child, closed below
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "playground.runner", str(path)],
+            [sys.executable, "-m", "playground.train.runner", str(path)],
             cwd=Path(__file__).resolve().parents[1],
             stdin=subprocess.DEVNULL,
             stdout=log,

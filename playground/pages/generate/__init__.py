@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import streamlit as st
 
 from charrnn import CharRNN, UnknownCharactersError
-from playground import charts, generation, html, originality_page, params, table
-from playground.params import Settings
+from charrnn.copycheck import MIN_LENGTH_DEFAULT
+from playground import charts, html, table
+from playground import copycheck as originality_page
+from playground.context import PageContext
+from playground.pages.generate import generation
+from playground.session import params
+from playground.session.params import Settings
 from playground.trace import Sample
 
 STREAM_EVERY_S = 0.04
@@ -34,6 +40,19 @@ BRANCH_EXTEND = 200
 PRIME_SHOWN = 300
 TEMPERATURE_GRID = np.geomspace(0.05, params.TEMPERATURE_MAX, 48)
 ss = st.session_state
+
+NAME = "generate"
+LABEL = "✍️ Generate"
+KEPT: dict[str, object] = {
+    **{spec.key: spec.default for spec in params.WIDGETS},  # a link's values replace these on its first run
+    "alts": 5,
+    "pos": None,
+    "preview_t": 1.5,
+    "branch_char": None,
+    "dist_all": False,
+    "copy_min": MIN_LENGTH_DEFAULT,
+}
+NEEDS_MODEL = True
 
 
 # ---------------------------------------------------------------- callbacks
@@ -222,9 +241,10 @@ def run_generation(model: CharRNN, prime: generation.Prime, out, stop_slot, s: S
     stop_slot.empty()
 
 
-def render(model: CharRNN, current_settings: Callable[[], Settings], run_started: float) -> None:
-    """The tab; ``current_settings`` reads the page's settings from the session, ``run_started`` is
-    when this script run began (the first character's latency is measured from it)."""
+def render(ctx: PageContext) -> None:
+    """The tab; ``ctx.started`` is when this script run began (the first character's latency is
+    measured from it)."""
+    model = ctx.model
     # Drawn top to bottom: settings, buttons, the sample. Filled in another order: the buttons and
     # the stream first, so that the first character reaches the browser before anything else.
     panel, buttons, out = st.container(), st.container(), st.empty()
@@ -233,6 +253,7 @@ def render(model: CharRNN, current_settings: Callable[[], Settings], run_started
     dropped_keep = bool(ss.keep and model.vocab.unknown_chars(ss.keep))
     if dropped_keep:
         ss.keep = ""
+    settings = replace(ctx.settings, keep=ss.keep)
     with buttons:
         b1, b2, b3, b4 = st.columns([1, 1, 1, 3], vertical_alignment="center")
         b1.button("▶ Generate", type="primary", on_click=request_generate, disabled=not usable, width="stretch")
@@ -252,7 +273,7 @@ def render(model: CharRNN, current_settings: Callable[[], Settings], run_started
             st.warning(ss.pop("flash"))
     if ss.get("pending") and usable:
         ss.pending = False
-        run_generation(model, prime, out, stop_slot, current_settings(), run_started)
+        run_generation(model, prime, out, stop_slot, settings, ctx.started)
     elif ss.get("sample") is not None and ss.sample.status == "running":
         ss.sample.finish("stopped")  # the run that drew it was interrupted (Stop, or another widget)
     stop_slot.button("⏹ Stop", key="stop_idle", disabled=True)
@@ -261,7 +282,7 @@ def render(model: CharRNN, current_settings: Callable[[], Settings], run_started
         prime_feedback(model, prime)
         if dropped_keep:
             st.warning("The kept text holds characters this model does not know: it is dropped.")
-        if not ss.greedy and current_settings().sampling.greedy:
+        if not ss.greedy and settings.sampling.greedy:
             st.info("Temperature 0 means greedy: the most likely character every time (the seed does not matter).")
     result: Sample | None = ss.get("sample")
     if result is None or result.trace is None:
@@ -270,7 +291,7 @@ def render(model: CharRNN, current_settings: Callable[[], Settings], run_started
             "the table below shows how sure the model was, and you can branch at any position."
         )
         return
-    show_sample(model, result, out, current_settings())
+    show_sample(model, result, out, settings)
 
 
 def table_selection() -> int | None:
@@ -452,7 +473,7 @@ def distribution_charts(sample: Sample, dists: generation.Distributions, chosen:
         series[f"T={temperature:g}"] = tempered_probs
     if sampling.top_k or sampling.top_p or greedy:
         series["drawn from (top-k/top-p)" if not greedy else "greedy"] = final
-    series[f"what if T={preview:g}"] = generation.tempered(raw, preview)
+    series[f"what if T={preview:g}"] = charts.tempered(raw, preview)
     limit = None if ss.get("dist_all") else 24
     frame = table.distribution_frame(sample.vocab, series, chosen, limit=limit)
     title = (

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 
 from charrnn import CharRNN, SamplingSettings, Step, generate
-from charrnn.sampling import distributions, encode_prime, make_step, softmax
-from playground.params import PRIME_MAX
+from charrnn.sampling import distributions, encode_prime, make_step
+from playground.session.params import PRIME_MAX
 
 Distributions = tuple[np.ndarray, np.ndarray, np.ndarray]  # raw, tempered, final
 
@@ -80,8 +80,3 @@ def stream(
         offset = len(keep)
         for step in generate(model, prime.text + keep, remaining, settings, seed=seed):
             yield dataclasses.replace(step, position=step.position + offset)
-
-
-def tempered(probs_raw: np.ndarray, temperature: float) -> np.ndarray:
-    """``softmax(log p / T)``: how temperature ``T`` reshapes the model's distribution (T=1: as is)."""
-    return softmax(np.log(np.maximum(probs_raw.astype(np.float64), 1e-300)), temperature)

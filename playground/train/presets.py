@@ -1,7 +1,7 @@
 """The Train tab's presets by time ("1 minute", "5 minutes", "20 minutes"): a model shape each, and a
 number of steps that fits the text's size and this machine's measured speed.
 
-The speed comes from a probe (``python -m playground.presets``: a few timed training steps and a
+The speed comes from a probe (``python -m playground.train.presets``: a few timed training steps and a
 validation pass of each shape, one thread at low priority, as a real run gets), run once as its own
 process and cached in the workspace for a day, so the estimate is measured, never guessed.
 """
@@ -206,7 +206,7 @@ def probe(root: Path, timeout_s: float) -> dict[str, dict[str, float]]:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     out = subprocess.run(
-        [sys.executable, "-m", "playground.presets"],
+        [sys.executable, "-m", "playground.train.presets"],
         capture_output=True,
         text=True,
         timeout=timeout_s,
@@ -235,7 +235,7 @@ def observed_speeds(runs: list) -> dict[str, float]:
 
 
 def training_rates(records: list[dict]) -> list[float]:
-    from playground import workspace
+    from playground.train import workspace
 
     rates = [workspace.chars_per_s(a, b) for a, b in itertools.pairwise(records) if _training_only(b)]
     return [rate for rate in rates if rate is not None]

@@ -6,8 +6,16 @@ import streamlit as st
 
 from charrnn import CharRNN, UnknownCharactersError
 from charrnn.metrics import perplexity
-from playground import html, params, scoring, table
-from playground.catalog import ModelInfo
+from playground import html, table
+from playground.context import PageContext
+from playground.pages.score import scoring
+from playground.session import params
+from playground.session.catalog import ModelInfo
+
+NAME = "score"
+LABEL = "🔬 Score a text"
+KEPT: dict[str, object] = {"score_text": None}
+NEEDS_MODEL = True
 
 
 def use_sample_for_score() -> None:
@@ -25,7 +33,8 @@ INTRO = (
 )
 
 
-def render(info: ModelInfo, model: CharRNN) -> None:
+def render(ctx: PageContext) -> None:
+    info, model = ctx.info, ctx.model
     st.markdown(INTRO)
     ss = st.session_state
     st.text_area(

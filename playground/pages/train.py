@@ -1,6 +1,6 @@
 """The "Train" tab: a text (pasted, uploaded or a prepared corpus), a preset by time or advanced
 settings, and a run of the project's trainer in its own process, followed live from its files.
-The work is in ``playground.workspace`` (runs) and ``playground.presets`` (speeds and plans)."""
+The work is in ``playground.train.workspace`` (runs) and ``playground.train.presets`` (speeds and plans)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,45 @@ from pathlib import Path
 
 import streamlit as st
 
-from playground import catalog, charts, download_page, presets, timeline, workspace
-from playground.presets import Plan, Shape
+from playground import charts
+from playground.context import PageContext
+from playground.pages import download as download_page
+from playground.pages.training import timeline
+from playground.session import catalog
+from playground.train import presets, workspace
+from playground.train.presets import Plan, Shape
 
 REFRESH_S = 2.0
 SOURCES = ("Paste", "Upload a .txt", "A prepared corpus")
 CELLS = ("lstm", "gru", "rnn")
 
+NAME = "train"
+LABEL = "🏋️ Train"
+# fmt: off
+KEPT: dict[str, object] = dict.fromkeys((
+    "train_source", "train_text", "train_corpus", "train_preset", "train_name", "train_advanced", "train_cell",
+    "train_layers", "train_hidden", "train_epochs", "train_seq_len", "train_dropout", "train_start_state",
+))
+# fmt: on
+NEEDS_MODEL = False
 
-def render(root: Path, runs: list[workspace.Run], select_style: Callable[[str], None], app_dir: Path) -> None:
-    """``runs``: the workspace's runs, as ``workspace.list_runs(root)`` read them for this rerun."""
+
+def boot(query: dict, infos: list, style: str | None) -> list[str]:
+    """A reload finds its run again (the link's ``run``)."""
+    if workspace.is_run_id(query.get("run", "")):
+        st.session_state.train_run = query["run"]
+    return []
+
+
+def query() -> dict[str, str]:
+    """While the tab is open the address names the run it follows, so that a reload follows it too."""
+    run = st.session_state.get("train_run")
+    return {"run": run} if run else {}
+
+
+def render(ctx: PageContext) -> None:
+    """``ctx.runs``: the workspace's runs, as ``workspace.list_runs(ctx.work)`` read them for this rerun."""
+    root, runs, select_style, app_dir = ctx.work, ctx.runs, ctx.select_style, ctx.app_dir
     ss = st.session_state
     ss.setdefault("train_owner", secrets.token_hex(8))
     run = next((r for r in runs if r.id == ss.get("train_run")), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playground.catalog import CONFIG_FILE, MODEL_FILES, WEIGHTS_FILE
+from playground.session.catalog import CONFIG_FILE, MODEL_FILES, WEIGHTS_FILE
 
 HUB_PREFIX = "hf:"
 MAX_DOWNLOAD_BYTES = 256 * 2**20  # a char-rnn is a few MB; refuse to fill the disk for a stranger's repo

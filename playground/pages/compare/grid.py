@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from charrnn.copycheck import MIN_LENGTH_DEFAULT
-from playground import catalog, hub
-from playground.params import (
+from playground.copycheck import MIN_LENGTH_MAX, MIN_LENGTH_MIN
+from playground.session import catalog, hub
+from playground.session.params import (
     SEED_MAX,
     TEMPERATURE_MAX,
     TEMPERATURE_MIN,
@@ -26,7 +27,6 @@ from playground.params import (
 
 MAX_STYLES, MAX_TEMPERATURES = 4, 3
 LENGTH_MAX = 2_000
-MIN_LENGTH_MIN, MIN_LENGTH_MAX = 5, 500
 GREEDY = 0.0  # a temperature of 0 in the grid: always the most likely character
 PRESET_STYLES = ("shakespeare-rnn", "shakespeare-gru", "shakespeare-lstm")
 

@@ -10,7 +10,8 @@ import streamlit as st
 from charrnn import CharRNN, sample
 from charrnn.neurons import FEATURES, NeuronScore, activations, correlations, rank_neurons, text_features
 from playground import html
-from playground.catalog import ModelInfo
+from playground.context import PageContext
+from playground.session.catalog import ModelInfo
 from playground.table import visible
 
 TEXT_MAX = 3_000
@@ -18,6 +19,13 @@ SAMPLE_LENGTH = 1_500
 SAMPLE_SEED = 1
 TOP = 5
 SOURCES = ("a sample of the model", "my own text")
+
+NAME = "neurons"
+LABEL = "🔦 Neurons"
+KEPT: dict[str, object] = dict.fromkeys(
+    ("neuron_source", "neuron_text", "neuron_layer", "neuron_unit", "neuron_state", "neuron_pick")
+)
+NEEDS_MODEL = True
 STATE_LABELS = {"h": "hidden state h", "c": "cell state c (LSTM)"}
 
 
@@ -79,7 +87,8 @@ def find_neurons(acts: np.ndarray, text: str) -> None:
     c2.button("Colour the text by it", on_click=show_unit, args=(chosen.layer, chosen.unit), width="stretch")
 
 
-def render(info: ModelInfo, model: CharRNN) -> None:
+def render(ctx: PageContext) -> None:
+    info, model = ctx.info, ctx.model
     ss = st.session_state
     st.markdown(
         "#### What single neurons do\n"

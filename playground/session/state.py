@@ -1,0 +1,97 @@
+"""A session's state between runs: its first run (settings from the URL, each page's defaults), the
+pages' kept widgets, the settings read back from the widgets, and the URL written from them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from charrnn import CharRNN
+from playground import pages
+from playground.session import catalog, hub, params, styles
+from playground.session.catalog import ModelInfo
+from playground.session.params import Settings
+
+ss = st.session_state
+SIDEBAR_KEPT = ("hub_repo",)  # the sidebar's Hub form (drawn by app.py), kept like the pages' widgets
+
+
+def labels() -> dict[str, str]:
+    """Each tab's label by its ``?tab=`` name, in the registry's order."""
+    return {page.NAME: page.LABEL for page in pages.PAGES}
+
+
+def open_page(label: str | None):
+    """The page whose tab is open (the first one before any is)."""
+    return next((page for page in pages.PAGES if label == page.LABEL), pages.PAGES[0])
+
+
+def boot(infos: list[ModelInfo]) -> list[str]:
+    """First run of a session: settings from the URL (a shared link), else defaults; then each
+    page's own URL keys and its kept widgets' defaults. The notes say what the link got wrong."""
+    query = st.query_params.to_dict()
+    s, notes = params.parse_query(query)
+    ss.booted = True
+    ss.hub_styles = []
+    ss.sample = None
+    ss.style = _linked_style(s.style, infos, notes) or catalog.default_style(infos)
+    info = styles.find(infos + styles.hub_infos(), ss.style)
+    ss.style_default_prime = info.default_prime if info else ""
+    for spec in params.WIDGETS:  # the Generate tab's widgets open on the link's values
+        ss[spec.key] = spec.get(s)
+    ss.prime = s.prime if s.prime is not None else ss.style_default_prime
+    ss.seed = s.seed if s.seed is not None else params.random_seed()
+    ss.keep = s.keep
+    ss.tab = labels()[s.tab]
+    ss.pending = "seed" in query  # a shared link shows its sample at once
+    for page in pages.PAGES:
+        if hasattr(page, "boot"):
+            notes += page.boot(query, infos, ss.style)
+        for key, default in page.KEPT.items():
+            if default is not None:
+                ss.setdefault(key, default)
+    return notes
+
+
+def _linked_style(style: str | None, infos: list[ModelInfo], notes: list[str]) -> str | None:
+    """The link's style if it can be offered (a Hub one is fetched now), else None with a note."""
+    if style and hub.is_hub_key(style):
+        error = styles.add_hub_style(hub.repo_of(style))
+        if error:
+            notes.append(f"The link's Hub model cannot be loaded: {error}.")
+            return None
+    elif style and style not in {i.key for i in infos}:
+        notes.append(f"There is no style called {style!r} here.")
+        return None
+    return style
+
+
+def keep_widget_state() -> None:
+    """Widgets inside tabs keep their values while another tab is open: Streamlit forgets a widget's
+    state in a run that does not draw it, unless the value is written back each run."""
+    for key in [*SIDEBAR_KEPT, *(key for page in pages.PAGES for key in page.KEPT)]:
+        if key in ss:
+            ss[key] = ss[key]
+
+
+def current_settings() -> Settings:
+    """The settings as the widgets hold them now (and the open tab)."""
+    widgets = {spec.field: spec.of(ss[spec.key]) for spec in params.WIDGETS}
+    return Settings.of(style=ss.style, keep=ss.keep, tab=open_page(ss.get("tab")).NAME, **widgets)
+
+
+def sync_url() -> None:
+    """The address bar follows the settings, plus the open page's own keys (other links stay short)."""
+    settings = current_settings()
+    query = params.to_query(settings)
+    page = open_page(ss.get("tab"))
+    if hasattr(page, "query"):
+        query.update(page.query())
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+
+
+def fit_top_k(model: CharRNN | str) -> None:
+    """Top-k beyond the model's vocabulary is off (said once, as the widget resets)."""
+    if isinstance(model, CharRNN) and ss.top_k > len(model.vocab):
+        st.warning(f"Top-k {ss.top_k} is more than the {len(model.vocab)} characters this model knows: top-k is off.")
+        ss.top_k = 0
