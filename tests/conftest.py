@@ -19,7 +19,7 @@ import pytest
 import torch
 from fakehub import FakeHub, running_fake_hub
 
-from charrnn import CharRNN
+from charrnn import CharRNN, ModelConfig
 from charrnn.files import atomic_write_json, atomic_write_text
 from charrnn.history import new_history
 from charrnn.sampling import sample
@@ -42,7 +42,7 @@ MIRROR = Path(os.environ.get("CHARRNN_CORPORA_MIRROR", Path(__file__).resolve().
 def train_tiny(text: str, cell: str = "lstm", steps: int = 60, hidden: int = 32, seed: int = 0) -> CharRNN:
     """A few dozen Adam steps on ``text``: enough for the loss to fall and samples to change."""
     torch.manual_seed(seed)
-    model = CharRNN(sorted(set(text)), cell=cell, layers=1, hidden=hidden, embedding=16)
+    model = CharRNN(ModelConfig(sorted(set(text)), cell=cell, layers=1, hidden=hidden, embedding=16))
     ids = torch.tensor(model.vocab.encode(text).ids)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
     seq = 32

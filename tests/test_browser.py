@@ -19,7 +19,7 @@ from benchmarks.browser import (
     running_app,
     wait_for_text,
 )
-from charrnn import CharRNN, sample
+from charrnn import CharRNN, ModelConfig, sample
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "artifacts"
@@ -102,7 +102,7 @@ def test_the_compare_grid_streams_in_a_real_browser(tmp_path: Path) -> None:
     expected = {}
     for style, cell in (("wide-lstm", "lstm"), ("wide-gru", "gru")):
         torch.manual_seed(0)
-        model = CharRNN(sorted(set(TINY_TEXT)), cell=cell, layers=2, hidden=384, embedding=32).eval()
+        model = CharRNN(ModelConfig(sorted(set(TINY_TEXT)), cell=cell, layers=2, hidden=384, embedding=32)).eval()
         write_model_dir(model, root / style, style)
         for t in (0.8, 1.2):
             expected[f"{style}|T={t:g}"] = "To" + sample(model, "To", length, temperature=t, seed=seed)

@@ -9,13 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tolerances import FLOAT32, FLOAT32_RECURRENT
 
-from charrnn import CharRNN, blas
+from charrnn import CharRNN, ModelConfig, blas
 from charrnn.engine import Engine, FastStepper, Stepper
 
 
 def random_model(cell: str, layers: int, hidden: int, embedding: int, vocab: int, seed: int = 0) -> CharRNN:
     torch.manual_seed(seed)
-    model = CharRNN([chr(33 + i) for i in range(vocab)], cell=cell, layers=layers, hidden=hidden, embedding=embedding)
+    model = CharRNN(
+        ModelConfig([chr(33 + i) for i in range(vocab)], cell=cell, layers=layers, hidden=hidden, embedding=embedding)
+    )
     with torch.no_grad():  # larger than the default init, so that gates saturate somewhere
         for p in model.parameters():
             p.mul_(3.0)
@@ -98,7 +100,7 @@ def test_any_shape_agrees_with_module(
 
 def test_dropout_is_off_in_the_engine() -> None:
     torch.manual_seed(0)
-    model = CharRNN(list("abcdef"), cell="lstm", layers=2, hidden=16, embedding=4, dropout=0.5).eval()
+    model = CharRNN(ModelConfig(list("abcdef"), cell="lstm", layers=2, hidden=16, embedding=4, dropout=0.5)).eval()
     ids = torch.tensor([[0, 1, 2, 3, 4, 5, 0]])
     with torch.no_grad():
         expected, _ = model(ids)

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from charrnn import CharRNN, SamplingSettings, UnknownCharactersError, generate
+from charrnn import CharRNN, ModelConfig, SamplingSettings, UnknownCharactersError, generate
 from charrnn.sampling import MAX_LENGTH, MIN_TEMPERATURE, Step
 from playground.pages.generate import generation
 from playground.session import params
@@ -194,7 +194,7 @@ class FixedLogits:
 
 @cache
 def model_with_vocab(size: int) -> CharRNN:
-    return CharRNN([chr(0x100 + i) for i in range(size)], cell="rnn", layers=1, hidden=2, embedding=2)
+    return CharRNN(ModelConfig([chr(0x100 + i) for i in range(size)], cell="rnn", layers=1, hidden=2, embedding=2))
 
 
 finite_logits = st.integers(1, 70).flatmap(

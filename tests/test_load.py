@@ -16,7 +16,7 @@ import torch
 
 from benchmarks.browser import CHROMIUM, running_app
 from benchmarks.load import run_load, sessions_for
-from charrnn import CharRNN
+from charrnn import CharRNN, ModelConfig
 from tests.conftest import TINY_TEXT, write_model_dir
 
 SESSIONS, LENGTH, ROUNDS = 8, 200, 2
@@ -35,7 +35,7 @@ pytestmark = [
 def load_model_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One 2x384 LSTM with random weights: large enough for a per-session reload to show in memory."""
     torch.manual_seed(0)
-    model = CharRNN(sorted(set(TINY_TEXT)), cell="lstm", layers=2, hidden=384, embedding=16).eval()
+    model = CharRNN(ModelConfig(sorted(set(TINY_TEXT)), cell="lstm", layers=2, hidden=384, embedding=16)).eval()
     root = tmp_path_factory.mktemp("load-models")
     write_model_dir(model, root / "load-lstm", "load-lstm")
     return root

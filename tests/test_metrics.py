@@ -10,14 +10,14 @@ import torch
 import torch.nn.functional as F
 from conftest import TINY_TEXT
 
-from charrnn import CELLS, CharRNN, bits_per_char, loss_report, nats_per_char, perplexity, surprisal_nats
+from charrnn import CELLS, CharRNN, ModelConfig, bits_per_char, loss_report, nats_per_char, perplexity, surprisal_nats
 
 TEXT = "It was the best of times, it was the worst of times, it was the age of wisdom.\n" * 4
 
 
 def make_model(cell: str = "lstm", vocab: list[str] | None = None, seed: int = 0) -> CharRNN:
     torch.manual_seed(seed)
-    return CharRNN(vocab or sorted(set(TEXT)), cell=cell, layers=2, hidden=16, embedding=8).eval()
+    return CharRNN(ModelConfig(vocab or sorted(set(TEXT)), cell=cell, layers=2, hidden=16, embedding=8)).eval()
 
 
 def uniform_model(vocab_size: int, cell: str = "gru") -> CharRNN:
@@ -103,7 +103,7 @@ def test_chunks_without_state_would_differ():
 
 
 def test_accepts_a_tensor_and_switches_to_eval():
-    model = CharRNN(sorted(set(TEXT)), cell="lstm", layers=2, hidden=16, embedding=8, dropout=0.5)
+    model = CharRNN(ModelConfig(sorted(set(TEXT)), cell="lstm", layers=2, hidden=16, embedding=8, dropout=0.5))
     assert model.training
     ids = model.vocab.encode(TEXT).ids
     a = surprisal_nats(model, torch.tensor(ids), chunk=13)

@@ -10,7 +10,7 @@ import pytest
 import torch
 from tolerances import FLOAT64
 
-from charrnn import CharRNN
+from charrnn import CharRNN, ModelConfig
 from training import minrnn
 
 K, D, T = 6, 5, 8
@@ -67,7 +67,7 @@ def test_charrnn_rnn_computes_the_same_function(case) -> None:
     """CharRNN(cell="rnn", layers=1) is this RNN when the embedding is the identity (one-hot
     inputs: embedding size k), W_ih = W_X, W_hh = W_H, the biases split as b_h + 0, the head W_Y, b_y."""
     params, inputs, targets, h_prev = case
-    model = CharRNN([chr(97 + i) for i in range(K)], cell="rnn", layers=1, hidden=D, embedding=K).double()
+    model = CharRNN(ModelConfig([chr(97 + i) for i in range(K)], cell="rnn", layers=1, hidden=D, embedding=K)).double()
     shared = {
         "embed.weight": np.eye(K),
         "rnn.weight_ih_l0": params["W_X"],
@@ -140,7 +140,7 @@ def test_the_cli_writes_a_model_directory_every_tab_can_use(tmp_path, capsys) ->
     assert [r["step"] for r in history["records"]] == [0, 10, 30, 40] and history["summary"]["finished"]
     assert all(len(r["sample"]) == 20 for r in history["records"])
     model = CharRNN.from_pretrained(out)
-    assert (model.cell, model.layers, model.embedding_size) == ("rnn", 1, len(model.vocab))
+    assert (model.cell, model.layers, model.embedding) == ("rnn", 1, len(model.vocab))
     assert model.meta["train_command"].startswith("python -m training.minrnn --text")
     card = (out / "README.md").read_text(encoding="utf-8")
     assert model.meta["train_command"] in card

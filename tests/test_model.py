@@ -19,9 +19,12 @@ TEXT = "the quick brown fox jumps over the lazy dog.\nTHE QUICK BROWN FOX!\n" * 
 VOCAB = sorted(set(TEXT))
 
 
-def make_model(cell: str = "lstm", layers: int = 2, hidden: int = 24, seed: int = 0, **kwargs) -> CharRNN:
+def make_model(
+    cell: str = "lstm", layers: int = 2, hidden: int = 24, seed: int = 0, meta: dict | None = None, **kwargs
+) -> CharRNN:
     torch.manual_seed(seed)
-    return CharRNN(VOCAB, cell=cell, layers=layers, hidden=hidden, embedding=8, **kwargs).eval()
+    config = ModelConfig(VOCAB, cell=cell, layers=layers, hidden=hidden, embedding=8, **kwargs)
+    return CharRNN(config, meta=meta).eval()
 
 
 def ids_of(model: CharRNN, text: str = TEXT) -> torch.Tensor:
@@ -112,12 +115,12 @@ def test_batch_rows_are_independent():
 )
 def test_constructor_refuses_bad_shapes(kwargs):
     with pytest.raises(ValueError):
-        CharRNN(VOCAB, **kwargs)
+        CharRNN(ModelConfig(VOCAB, **kwargs))
 
 
 def test_constructor_refuses_bad_vocab():
     with pytest.raises(ValueError):
-        CharRNN(["a", "a"])
+        CharRNN(ModelConfig(["a", "a"]))
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -159,13 +162,13 @@ def test_a_config_from_before_weight_drop_loads_without_it(tmp_path):
     config = json.loads((tmp_path / "config.json").read_text(encoding="utf-8"))
     del config["weight_drop"]
     (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    assert CharRNN.from_pretrained(tmp_path).weight_drop_p == 0.0
+    assert CharRNN.from_pretrained(tmp_path).weight_drop == 0.0
 
 
 @pytest.mark.parametrize("weight_drop", [-0.1, 1.0])
 def test_constructor_refuses_a_bad_weight_drop(weight_drop):
     with pytest.raises(ValueError, match="weight_drop"):
-        CharRNN(VOCAB, weight_drop=weight_drop)
+        CharRNN(ModelConfig(VOCAB, weight_drop=weight_drop))
 
 
 # ---- save / load ----
@@ -198,7 +201,7 @@ def test_config_describes_the_model(tmp_path):
     assert config["vocab"] == VOCAB
     assert (config["cell"], config["layers"], config["hidden"], config["embedding"]) == ("gru", 2, 24, 8)
     assert (config["dropout"], config["weight_drop"]) == (0.1, 0.2)
-    assert CharRNN.from_pretrained(tmp_path).weight_drop_p == 0.2
+    assert CharRNN.from_pretrained(tmp_path).weight_drop == 0.2
     assert config["parameters"] == model.num_parameters
     assert config["meta"] == {"corpus": "x", "weights_dtype": "float32"}
     assert set(load_file(tmp_path / "model.safetensors")) == set(model.state_dict())
@@ -426,7 +429,9 @@ def test_a_model_config_builds_the_same_model_and_config_json(tmp_path) -> None:
     torch.manual_seed(0)
     by_config = CharRNN(config)
     torch.manual_seed(0)
-    by_name = CharRNN(list("abc\n"), cell="gru", layers=2, hidden=6, embedding=3, weight_drop=0.1, start_state=True)
+    by_name = CharRNN(
+        ModelConfig(list("abc\n"), cell="gru", layers=2, hidden=6, embedding=3, weight_drop=0.1, start_state=True)
+    )
     assert by_config.model_config == config == by_name.model_config
     assert by_config.config() == by_name.config()
     assert list(by_config.config()) == [

@@ -8,7 +8,7 @@ import torch
 from conftest import TINY_TEXT
 from tolerances import FLOAT32
 
-from charrnn import CharRNN
+from charrnn import CharRNN, ModelConfig
 from charrnn.neurons import (
     activations,
     after_newline,
@@ -72,7 +72,9 @@ def test_ranking_finds_a_planted_unit_in_either_sign_and_skips_constant_features
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
 def test_activations_per_layer_match_the_model(cell: str, start_state: bool) -> None:
     torch.manual_seed(0)
-    model = CharRNN(sorted(set(TINY_TEXT)), cell=cell, layers=2, hidden=12, embedding=6, start_state=start_state)
+    model = CharRNN(
+        ModelConfig(sorted(set(TINY_TEXT)), cell=cell, layers=2, hidden=12, embedding=6, start_state=start_state)
+    )
     model.eval()
     if start_state:  # the view begins where the model does: from its start state
         with torch.no_grad():

@@ -8,7 +8,7 @@ import pytest
 import torch
 from tolerances import FLOAT32, assert_same_draws
 
-from charrnn import CharRNN
+from charrnn import CharRNN, ModelConfig
 from charrnn import engine as engine_module
 from charrnn.sampling import (
     ReferenceStepper,
@@ -33,7 +33,7 @@ SETTINGS = [
 
 def random_model(cell: str, layers: int = 2, hidden: int = 29, seed: int = 0) -> CharRNN:
     torch.manual_seed(seed)
-    model = CharRNN(VOCAB, cell=cell, layers=layers, hidden=hidden, embedding=9)
+    model = CharRNN(ModelConfig(VOCAB, cell=cell, layers=layers, hidden=hidden, embedding=9))
     with torch.no_grad():
         for p in model.parameters():
             p.mul_(2.5)

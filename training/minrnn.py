@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from charrnn import CharRNN
+from charrnn import CharRNN, ModelConfig
 from charrnn.files import atomic_write_json
 from charrnn.history import HISTORY_FILE, new_history, sample_steps
 from charrnn.lesson import central_differences, relative_error
@@ -258,7 +258,9 @@ def to_charrnn(trained: Trained, meta: dict | None = None) -> CharRNN:
     """The same function as a ``CharRNN(cell="rnn", layers=1)``: identity embedding (one-hot inputs),
     W_ih = W_X, W_hh = W_H, b_ih = b_h, b_hh = 0, head W_Y, b_y."""
     p, k = trained.params, len(trained.vocab)
-    model = CharRNN(trained.vocab.chars, cell="rnn", layers=1, hidden=p["b_h"].shape[0], embedding=k, meta=meta)
+    model = CharRNN(
+        ModelConfig(trained.vocab.chars, cell="rnn", layers=1, hidden=p["b_h"].shape[0], embedding=k), meta=meta
+    )
     weights = {
         "embed.weight": np.eye(k),
         "rnn.weight_ih_l0": p["W_X"],

@@ -250,7 +250,7 @@ class Trainer:
         if model.vocab.chars != self.vocab.chars:
             raise TrainingError(f"--init-from {c.init_from} was trained on a different text (its vocabulary differs)")
         mine = (c.cell, c.layers, c.hidden, c.embedding)
-        theirs = (model.cell, model.layers, model.hidden, model.embedding_size)
+        theirs = (model.cell, model.layers, model.hidden, model.embedding)
         if mine != theirs:
             raise TrainingError(
                 f"--init-from {c.init_from} is a {theirs[1]} x {theirs[2]} {theirs[0]} (embedding {theirs[3]}); "

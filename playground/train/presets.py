@@ -139,11 +139,14 @@ def measure(shape: Shape, steps: int = 8) -> dict[str, float]:
     """Training and validation characters per second of ``shape`` on this process's threads."""
     import torch  # the probe's process only
 
-    from charrnn import CharRNN, sample
+    from charrnn import CharRNN, ModelConfig, sample
 
     torch.manual_seed(0)
     vocab = [chr(32 + i) for i in range(80)]
-    model = CharRNN(vocab, shape.cell, shape.layers, shape.hidden, shape.embedding, dropout=shape.dropout)
+    s = shape
+    model = CharRNN(
+        ModelConfig(vocab, cell=s.cell, layers=s.layers, hidden=s.hidden, embedding=s.embedding, dropout=s.dropout)
+    )
     optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3)
     ids = torch.randint(len(vocab), (shape.batch_size, shape.seq_len + 1))
     times = []

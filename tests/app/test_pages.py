@@ -63,9 +63,7 @@ def test_the_first_page_is_the_settings_default_tab() -> None:
     assert len({p.NAME for p in PAGES}) == len({p.LABEL for p in PAGES}) == len(PAGES)
 
 
-def test_a_registered_page_is_drawn_linked_by_its_tab_and_keeps_its_keys(
-    app, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_registered_page_is_drawn_linked_by_its_tab_and_keeps_its_keys(app, monkeypatch: pytest.MonkeyPatch) -> None:
     page = throwaway_page()
     monkeypatch.setattr(pages, "PAGES", (*PAGES, page))
     at = app("throwaway")
