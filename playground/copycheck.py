@@ -1,4 +1,4 @@
-"""The originality check on the page: the spans of a shown text that the model's training text
+"""The copy check on the page: the spans of a shown text that the model's training text
 holds verbatim, marked, with the longest one's length and, for a picked span, where it occurs.
 
 The index is the library's (``charrnn.copycheck``), found from the model's own ``config.json`` meta
@@ -32,12 +32,12 @@ def _index(key: tuple, _meta: dict) -> CopyIndex:
 def index_for(model: CharRNN) -> CopyIndex | str:
     """The index of the model's training split, or one line saying what is missing and how to fix it."""
     try:
-        with st.spinner("Indexing the training text for the originality check…"):
+        with st.spinner("Indexing the training text for the copy check…"):
             return _index(source_key(model.meta), model.meta)
     except CopyCheckError as e:
-        return f"Originality check unavailable: {e}." + skipped_note()
+        return f"Copy check unavailable: {e}." + skipped_note()
     except (OSError, ValueError, MemoryError) as e:
-        return f"Originality check unavailable: {type(e).__name__}: {e}."
+        return f"Copy check unavailable: {type(e).__name__}: {e}."
 
 
 def skipped_note() -> str:

@@ -1,5 +1,5 @@
 """The Compare tab: the grid's URL round trip, a 2 x 2 grid from a link equal to ``sample()``, a
-cell that cannot read the prime, and the originality check in the cells."""
+cell that cannot read the prime, and the copy check in the cells."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def test_a_generated_sample_is_checked_and_its_spans_located(monkeypatch, mixed_
     assert any("Training text, character" in c.value for c in at.caption)
     # A style whose training text is unknown here: the check says why, the page works.
     at = run_app(monkeypatch, mixed_root, {"style": "tiny-lstm", "seed": "1", "len": "50"})
-    assert any("Originality check unavailable" in i.value for i in at.info)
+    assert any("Copy check unavailable" in i.value for i in at.info)
 
 
 def test_fuzzed_grid_links_never_raise() -> None:

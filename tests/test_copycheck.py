@@ -1,4 +1,4 @@
-"""The originality check: the suffix-array index against brute force, its cache, the planted
+"""The copy check: the suffix-array index against brute force, its cache, the planted
 passages (a text made here always; a real corpus when the mirror is there), the training-text
 lookup from a model's meta, and the CLI."""
 
@@ -226,7 +226,7 @@ def test_war_and_peace_planted_and_validation_passages(tmp_path: Path, monkeypat
 
 def test_a_build_without_the_corpora_leaves_a_note_the_app_shows(tmp_path: Path, monkeypatch, capsys) -> None:
     from corpora.__main__ import main as corpora_main
-    from playground import copycheck as originality_page
+    from playground import copycheck
 
     monkeypatch.setenv("CHARRNN_CORPORA_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("CHARRNN_CORPORA_MIRROR", raising=False)
@@ -236,8 +236,8 @@ def test_a_build_without_the_corpora_leaves_a_note_the_app_shows(tmp_path: Path,
     empty_mirror = str(tmp_path / "no-mirror")
     assert corpora_main(["index", str(tmp_path / "models"), "--mirror", empty_mirror]) == 2
     assert corpora_main(["index", str(tmp_path / "models"), "--mirror", empty_mirror, "--allow-missing"]) == 0
-    assert "could not prepare" in originality_page.skipped_note() and "doyle" in originality_page.skipped_note()
-    assert "python -m corpora prepare doyle" in originality_page.index_for(model)
+    assert "could not prepare" in copycheck.skipped_note() and "doyle" in copycheck.skipped_note()
+    assert "python -m corpora prepare doyle" in copycheck.index_for(model)
 
 
 @pytest.mark.skipif(not (MIRROR / "pg1661.txt").is_file(), reason=f"Doyle is not in the corpora mirror ({MIRROR})")

@@ -21,6 +21,7 @@ from typing import Any
 
 from charrnn.files import atomic_write_json
 from charrnn.history import sample_steps
+from playground.train.workspace import PROJECT_DIR
 
 PROBE_FILE = "probe.json"
 PROBE_MAX_AGE_S = 24 * 3600
@@ -214,7 +215,7 @@ def probe(root: Path, timeout_s: float) -> dict[str, dict[str, float]]:
         text=True,
         timeout=timeout_s,
         check=True,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=PROJECT_DIR,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     measured = json.loads(out.stdout.strip().splitlines()[-1])

@@ -5,7 +5,7 @@ writes atomically, stopped with a signal, and cleaned up. No Streamlit here: the
 One folder per run under ``$CHARRNN_WORKSPACE/runs/<id>/``:
 
     run.json      what was asked (name, text checksum and size, the trainer's arguments, planned steps)
-    text.txt      the training text (the trainer's ``--text``; the originality check reads it again)
+    text.txt      the training text (the trainer's ``--text``; the copy check reads it again)
     runner.json   the runner's pid, written once it runs
     started.json  the trainer's pid, written when a slot was free and training began
     exit.json     how it ended (the trainer's exit code), written last
@@ -34,6 +34,7 @@ from corpora.prepare import clean
 from corpora.training_text import split_text, text_sha256
 from playground.session import catalog
 
+PROJECT_DIR = Path(__file__).resolve().parents[2]  # where ``python -m`` finds playground and training
 ENV_WORKSPACE = "CHARRNN_WORKSPACE"
 ENV_MAX_TRAININGS = "CHARRNN_MAX_TRAININGS"
 ENV_MAX_MINUTES = "CHARRNN_TRAIN_MAX_MINUTES"
@@ -358,7 +359,7 @@ def launch(path: Path) -> None:
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "playground.train.runner", str(path)],
-            cwd=Path(__file__).resolve().parents[1],
+            cwd=PROJECT_DIR,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

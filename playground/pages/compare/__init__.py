@@ -17,8 +17,7 @@ import streamlit as st
 from charrnn import CharRNN, SamplingSettings, Step, generate
 from charrnn.copycheck import CopyIndex
 from charrnn.metrics import perplexity
-from playground import copycheck as originality_page
-from playground import html
+from playground import copycheck, html
 from playground.context import PageContext
 from playground.pages.compare import grid
 from playground.pages.compare.grid import Grid
@@ -239,7 +238,7 @@ def run_grid(g: Grid, present: list[ModelInfo], load: Callable[[ModelInfo], Char
         if drawn is not None:
             ss.grid_texts[(cell.info.key, cell.temperature)] = drawn.text
             if cell.info.key not in indexes:
-                indexes[cell.info.key] = originality_page.index_for(model)
+                indexes[cell.info.key] = copycheck.index_for(model)
             show_cell(cell, indexes[cell.info.key], g, drawn, text_slot, below)
 
 
@@ -268,7 +267,7 @@ def stream(pending: dict, slots: dict, models: dict, g: Grid, done: dict) -> Non
 def show_cell(cell: Cell, index: CopyIndex | str, g: Grid, drawn: Drawn, text_slot, below) -> None:
     tag = f"{cell.info.key}|{cell.settings.label}"
     report = index.find(drawn.text, g.min_length) if not isinstance(index, str) else None
-    text_slot.html(originality_page.marked_html(g.prime, drawn.text, report, "charrnn-cell", tag))
+    text_slot.html(copycheck.marked_html(g.prime, drawn.text, report, "charrnn-cell", tag))
     with below:
         facts = f"{drawn.bits_per_char:.2f} bits/char under the model"
         if report is None:
@@ -277,4 +276,4 @@ def show_cell(cell: Cell, index: CopyIndex | str, g: Grid, drawn: Drawn, text_sl
         st.caption(
             f"{facts} · longest copied span **{report.longest}** chars ({report.copied_fraction:.0%} of the text)"
         )
-        originality_page.span_picker(index, drawn.text, report, f"grid_span_{tag}")
+        copycheck.span_picker(index, drawn.text, report, f"grid_span_{tag}")
