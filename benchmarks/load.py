@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 from benchmarks.browser import CHROMIUM_ARGS, FIRST_CHARACTER_JS, browser_executable, running_app, wait_for_text
 from charrnn import CharRNN, sample
 from playground.session import params
-from playground.train import presets, workspace
+from playground.train import presets, usertext, workspace
 
 TIMEOUT_S = 300  # for one round of every session, and for the pages to open
 START_ROUND = f"() => {{ window.__charrnnRound = ({FIRST_CHARACTER_JS})(); }}"
@@ -162,13 +162,13 @@ def run_load(server: str, model: CharRNN, sessions: list[Session], rounds: int, 
 def training_text(model: CharRNN, path: str | None) -> str:
     """The run's text: ``--train-text``, else 60,000 characters the model writes itself."""
     if path:
-        return workspace.check_text(Path(path).read_bytes())
+        return usertext.check_text(Path(path).read_bytes())
     return sample(model, "", 60_000, temperature=1.0, seed=0)
 
 
 def start_training(root: Path, text: str) -> workspace.Run:
     """A run of the slowest preset, as the Train tab starts it; returns once it trains."""
-    stats = workspace.text_stats(text)
+    stats = usertext.text_stats(text)
     budget, shape = presets.PRESETS["20 minutes"]
     speed = presets.scaled_speed(shape, presets.speeds(root, workspace.list_runs(root)))
     plan = presets.plan(shape, budget, stats.train_chars, stats.val_chars, speed)

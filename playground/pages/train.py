@@ -17,7 +17,7 @@ from playground.context import PageContext
 from playground.pages import download as download_page
 from playground.pages.training import timeline
 from playground.session import catalog
-from playground.train import presets, workspace
+from playground.train import presets, usertext, workspace
 from playground.train.presets import Plan, Shape
 
 REFRESH_S = 2.0
@@ -86,7 +86,7 @@ def text_input(root: Path) -> tuple[str | None, str]:
         if upload is not None:
             data, name = upload.getvalue(), Path(upload.name).stem
     else:
-        corpora = workspace.prepared_corpora()
+        corpora = usertext.prepared_corpora()
         if not corpora:
             st.info("No corpus is prepared on this machine (`python -m corpora prepare NAME` makes one).")
             return None, ""
@@ -96,20 +96,20 @@ def text_input(root: Path) -> tuple[str | None, str]:
         return None, ""
     try:
         return checked_text(data), name
-    except workspace.TextError as e:
+    except usertext.TextError as e:
         st.error(str(e), icon="📄")
         return None, ""
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def checked_text(data: bytes | str) -> str:
-    """``workspace.check_text``, once per text: not again (cleaning up to 10 MB) on every rerun of the page."""
-    return workspace.check_text(data)
+    """``usertext.check_text``, once per text: not again (cleaning up to 10 MB) on every rerun of the page."""
+    return usertext.check_text(data)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def text_stats(text: str) -> workspace.TextStats:
-    return workspace.text_stats(text)
+def text_stats(text: str) -> usertext.TextStats:
+    return usertext.text_stats(text)
 
 
 def speeds(root: Path, runs: list[workspace.Run]) -> dict | None:
@@ -162,7 +162,7 @@ def estimate(plan: Plan) -> str:
     return catalog.format_duration(plan.estimate_s)
 
 
-def advanced(preset: Plan, stats: workspace.TextStats, measured: dict) -> Plan:
+def advanced(preset: Plan, stats: usertext.TextStats, measured: dict) -> Plan:
     """The preset, or the advanced settings when they are switched on."""
     with st.expander("Advanced", expanded=False):
         if not st.toggle("Use these settings instead of the preset", key="train_advanced"):

@@ -1,4 +1,4 @@
-"""The Train tab's workspace: a user's text checked and kept, training runs started as separate OS
+"""The Train tab's workspace: a user's text kept (checked by ``usertext``), training runs started as separate OS
 processes (``playground.train.runner`` around ``training.train``), followed through the files the trainer
 writes atomically, stopped with a signal, and cleaned up. No Streamlit here: the page is a thin layer.
 
@@ -31,26 +31,19 @@ from typing import Any
 
 from charrnn.files import atomic_write_json, atomic_write_text
 from corpora.prepare import clean
-from corpora.training_text import split_text, text_sha256
+from corpora.training_text import text_sha256
 from playground.session import catalog
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]  # where ``python -m`` finds playground and training
 ENV_WORKSPACE = "CHARRNN_WORKSPACE"
 ENV_MAX_TRAININGS = "CHARRNN_MAX_TRAININGS"
 ENV_MAX_MINUTES = "CHARRNN_TRAIN_MAX_MINUTES"
-MIN_CHARS = 5_000  # below this a model learns little more than the letter frequencies
-MAX_BYTES = 10 * 1024 * 1024
-MAX_DISTINCT = 1_000
 MAX_QUEUED = 4  # runs waiting for a slot; a further Train is refused
 STALE_AFTER_S = 24 * 3600  # unfinished runs older than this are removed
 NICE = 10
 YOURS_PREFIX = "yours."  # the style key of a run's model: yours.<run id>
 ENDED = ("finished", "stopped", "killed", "failed", "cancelled")
 _SLUG = re.compile(r"[^A-Za-z0-9_-]+")
-
-
-class TextError(ValueError):
-    """A training text the Train tab refuses; the message says why and what to do."""
 
 
 class BusyError(RuntimeError):
@@ -83,59 +76,6 @@ def max_trainings(environ: Mapping[str, str] = os.environ) -> int:
 
 def max_minutes(environ: Mapping[str, str] = os.environ) -> float:
     return _env_number(ENV_MAX_MINUTES, 30, environ)
-
-
-# ---------------------------------------------------------------- the text
-
-
-@dataclass(frozen=True)
-class TextStats:
-    chars: int
-    distinct: int
-    train_chars: int
-    val_chars: int
-
-
-def check_text(data: bytes | str) -> str:
-    """The text to train on (BOM and CR removed), or TextError saying what is wrong with it."""
-    if isinstance(data, bytes):
-        if len(data) > MAX_BYTES:
-            raise TextError(f"The text is {len(data) / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
-        if b"\0" in data[:65536]:
-            raise TextError("This looks like a binary file (it holds NUL bytes), not text: give a UTF-8 .txt file.")
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise TextError(
-                f"The file is not UTF-8 (byte {e.start:,} cannot be decoded): save it as UTF-8 text and try again."
-            ) from None
-    text = clean(data)  # the trainer's own cleaning, so the checksum here is the one it records
-    _check_content(text)
-    return text
-
-
-def _check_content(text: str) -> None:
-    if len(text.encode("utf-8")) > MAX_BYTES:
-        raise TextError(f"The text is over {MAX_BYTES // 2**20} MB; give a shorter one.")
-    controls = sum(1 for c in text[:65536] if ord(c) < 32 and c not in "\n\t\f\v")
-    if "\0" in text or controls > 0.01 * min(len(text), 65536):
-        raise TextError("This looks like binary data (control characters), not text: give a UTF-8 text.")
-    if len(text) < MIN_CHARS:
-        raise TextError(
-            f"The text has {len(text):,} characters: too little to learn from. Give at least {MIN_CHARS:,} "
-            "(a few pages; 100,000 or more learns a style)."
-        )
-    distinct = len(set(text))
-    if distinct > MAX_DISTINCT:
-        raise TextError(
-            f"The text has {distinct:,} distinct characters; the limit is {MAX_DISTINCT:,} "
-            "(a character model needs to see each one many times)."
-        )
-
-
-def text_stats(text: str) -> TextStats:
-    train, val = split_text(text)
-    return TextStats(len(text), len(set(text)), len(train), len(val))
 
 
 # ---------------------------------------------------------------- runs
@@ -451,11 +391,3 @@ def zip_model(model_dir: Path) -> bytes:
             if path is not None:
                 archive.write(path, f"{model_dir.parent.name}/{name}")
     return buffer.getvalue()
-
-
-def prepared_corpora() -> dict[str, Path]:
-    """Registry corpora whose clean text is already on this machine (nothing is downloaded here)."""
-    from corpora import CORPORA
-    from corpora.prepare import cached_path
-
-    return {name: cached_path(name) for name in sorted(CORPORA) if cached_path(name).is_file()}

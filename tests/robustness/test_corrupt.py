@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from charrnn import CharRNN, CheckpointError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOOD = "tiny-lstm"
 
 

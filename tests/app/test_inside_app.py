@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from charrnn import lesson
 from playground.pages import PAGES
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 240  # seconds for one page run; generous: the machine is shared
 TABS = {page.NAME: page.LABEL for page in PAGES if page.NAME in ("lesson", "neurons", "compare")}
 

@@ -20,7 +20,7 @@ from tests.conftest import TINY_TEXT, tiny_config
 from training import train as train_module
 from training.train import Trainer, TrainingError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TINY_FLAGS = [
     "--layers",
     "1",

@@ -31,7 +31,7 @@ from charrnn.sampling import MAX_LENGTH, MIN_TEMPERATURE, Step
 from playground.pages.generate import generation
 from playground.session import params
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 SCALE = float(os.environ.get("CHARRNN_FUZZ_SCALE", "1"))
 RAN: Counter[str] = Counter()
 

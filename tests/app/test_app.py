@@ -22,7 +22,7 @@ from playground.session import catalog, params
 from playground.session.params import Settings
 from playground.trace import Sample
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT = 240  # seconds for one page run; generous: the machine is shared
 TABS = {page.NAME: page.LABEL for page in PAGES if page.NAME in ("score", "training", "download")}

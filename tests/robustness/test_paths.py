@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from charrnn import CharRNN, CheckpointError
 from playground.session import catalog, hub, params
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOOD = "tiny-lstm"
 
 ATTACKS = [

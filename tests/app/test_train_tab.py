@@ -1,5 +1,5 @@
-"""The Train tab: its form and limits (AppTest), the queue, and real runs of the trainer in their own
-processes: stopped, killed with SIGKILL, timed out, finished and then used as a style."""
+"""The Train tab (AppTest): its form and limits, the queue, and real runs of the trainer in their own
+processes followed from the tab: stopped, killed with SIGKILL, a full disk, finished and then used as a style."""
 
 from __future__ import annotations
 
@@ -7,48 +7,21 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import slow_run, state, wait_for
 from sidebar import style_radios
 from streamlit.testing.v1 import AppTest
 from texts import novel
 
 from charrnn import CharRNN, sample
-from charrnn.files import atomic_write_json, is_temporary
-from playground.train import presets, workspace
+from charrnn.files import is_temporary
+from playground.train import presets, usertext, workspace
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 TIMEOUT = 240
-# A tiny model that takes many steps: long enough to be stopped, killed or queued behind.
-SLOW = ["--layers", "1", "--hidden", "32", "--embedding", "8", "--batch-size", "4", "--seq-len", "16"]
-SLOW += ["--epochs", "1000", "--max-steps", "100000", "--eval-every", "40", "--save-every", "10", "--log-every", "5"]
-SLOW += ["--warmup-steps", "5", "--sample-length", "40"]
-
-
-@pytest.fixture
-def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty workspace with a fast measured speed (so presets plan few steps), used by the app."""
-    root = tmp_path / "workspace"
-    speed = {"train_cps": 2e6, "eval_cps": 2e6, "sample_cps": 2e4}
-    probe = {"time": time.time(), "speeds": {s.key: speed for _, s in presets.PRESETS.values()}}
-    atomic_write_json(root / presets.PROBE_FILE, probe)
-    monkeypatch.setenv(workspace.ENV_WORKSPACE, str(root))
-    yield root
-    for run in workspace.active(workspace.list_runs(root)):  # never leave a trainer behind
-        workspace.stop_run(run)
-        wait_for(lambda run=run: workspace.read_run(run.path).state not in ("queued", "running"), 60)
-
-
-def wait_for(condition: Callable[[], object], timeout: float, what: str = "") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
 
 
 def app(query: dict[str, str] | None = None) -> AppTest:
@@ -76,51 +49,13 @@ def press_train(at: AppTest) -> AppTest:
     return ok(at.run())
 
 
-def slow_run(root: Path, owner: str = "other", name: str = "slow") -> workspace.Run:
-    return workspace.start_run(root, novel(6_000, seed=3), name, SLOW, {"steps": 100000}, owner)
-
-
-def state(run: workspace.Run) -> str:
-    return workspace.read_run(run.path).state
-
-
-# ---------------------------------------------------------------- the text's limits (library)
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ("short text " * 400, "too little to learn from"),
-        (b"x" * (workspace.MAX_BYTES + 1), "the limit is 10 MB"),
-        (novel(6_000).encode("latin-1") + b"\xe9\xff", "not UTF-8"),
-        (b"\x89PNG\r\n\x1a\n\0\0\0" + bytes(range(256)) * 40, "binary"),
-        ("".join(chr(0x4E00 + i) for i in range(1_200)) * 5, "distinct characters; the limit is 1,000"),
-    ],
-    ids=["short", "too-big", "not-utf8", "binary", "too-many-characters"],
-)
-def test_bad_texts_are_refused_with_a_reason(data: str | bytes, message: str) -> None:
-    with pytest.raises(workspace.TextError, match=message):
-        workspace.check_text(data)
-
-
-def test_a_good_text_is_cleaned_and_measured() -> None:
-    text = workspace.check_text(("\ufeff" + novel(9_000)).replace("\n", "\r\n").encode())
-    assert "\r" not in text and not text.startswith("\ufeff")
-    stats = workspace.text_stats(text)
-    assert stats.chars == len(text) and stats.train_chars + stats.val_chars == len(text)
-    assert stats.val_chars == pytest.approx(len(text) / 10, abs=1) and stats.distinct == len(set(text))
-
-
-# ---------------------------------------------------------------- the form (AppTest)
-
-
 def test_the_form_shows_the_text_and_the_presets_before_training(ws: Path) -> None:
     at = app()
     assert "Train your own style" in texts(at.markdown)
     text = novel(60_000)
     at = paste(at, text)
     shown = texts(at.markdown)
-    stats = workspace.text_stats(workspace.check_text(text))  # cleaned as the trainer will: one final newline
+    stats = usertext.text_stats(usertext.check_text(text))  # cleaned as the trainer will: one final newline
     assert f"**{stats.chars:,} characters**, {stats.distinct} distinct" in shown
     assert f"first {stats.train_chars:,}" in shown and f"last {stats.val_chars:,}" in shown
     for label in presets.PRESETS:
@@ -150,7 +85,7 @@ def test_the_form_refuses_a_bad_pasted_text(ws: Path, text: str, message: str) -
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"x" * (workspace.MAX_BYTES + 1), "the limit is 10 MB"),
+        (b"x" * (usertext.MAX_BYTES + 1), "the limit is 10 MB"),
         (novel(6_000).encode("latin-1") + b"\xe9\xff", "The file is not UTF-8"),
         (b"\x89PNG\r\n\x1a\n\0\0\0" + bytes(range(256)) * 40, "looks like a binary file"),
         (None, None),  # a good file: its name names the style, its figures show
@@ -166,7 +101,7 @@ def test_the_form_checks_an_uploaded_file(ws: Path, content: bytes | None, messa
     ok(at.run())
     if message is None:
         assert not at.error and at.text_input(key="train_name").value == "lyrics"
-        assert f"**{workspace.text_stats(workspace.check_text(good)).chars:,} characters**" in texts(at.markdown)
+        assert f"**{usertext.text_stats(usertext.check_text(good)).chars:,} characters**" in texts(at.markdown)
     else:
         assert message in texts(at.error) and not any(b.label == "Train" for b in at.button)
 
@@ -188,9 +123,6 @@ def test_one_run_per_session_and_a_queue_behind_the_server_limit(ws: Path, monke
     workspace.stop_run(first)  # the slot frees: the queued run trains
     wait_for(lambda: state(second) in ("running", "finished"), 60, "the queued run to start")
     assert state(first) == "stopped"
-
-
-# ---------------------------------------------------------------- runs (real processes)
 
 
 def test_a_stopped_run_keeps_its_best_checkpoint_and_nothing_half_written(ws: Path) -> None:
@@ -224,37 +156,6 @@ def test_a_run_killed_with_sigkill_is_reported_and_its_last_checkpoint_loads(ws:
     assert "last checkpoint saved (the best so far) is kept and usable" in texts(at.warning)
     yours = [r for r in style_radios(at) if r.key == "style_in_yours"]
     assert yours and yours[0].value == workspace.YOURS_PREFIX + run.id  # listed, and selected
-
-
-def test_a_run_whose_processes_all_vanish_is_reported_killed(ws: Path) -> None:
-    run = slow_run(ws)
-    wait_for(lambda: state(run) == "running", 60, "the run")
-    runner = json.loads((run.path / "runner.json").read_text())["pid"]
-    os.killpg(os.getpgid(runner), signal.SIGKILL)  # runner and trainer: no exit.json is written
-    wait_for(lambda: state(run) == "killed", 30, "the state")
-    assert "killed from outside" in workspace.read_run(run.path).message
-
-
-def test_the_time_limit_stops_a_run_cleanly(ws: Path, monkeypatch) -> None:
-    monkeypatch.setenv(workspace.ENV_MAX_MINUTES, "0.05")  # 3 s
-    run = slow_run(ws)
-    wait_for(lambda: state(run) not in ("queued", "running"), 120, "the time limit")
-    ended = workspace.read_run(run.path)
-    assert ended.state == "finished" and "time limit of 0.05 min" in ended.message
-    assert ended.history["summary"]["time_limit"] is True and ended.usable
-
-
-def test_stale_unfinished_runs_are_cleaned_up_after_a_day(ws: Path) -> None:
-    folder = workspace.runs_dir(ws)
-    for name, exit_code in (("old-failed-aaaaaa", 2), ("old-done-bbbbbb", 0)):
-        (folder / name).mkdir(parents=True)
-        atomic_write_json(folder / name / "run.json", {"name": name, "created": 0})
-        atomic_write_json(folder / name / "exit.json", {"code": exit_code})
-        os.utime(folder / name / "run.json", (0, time.time() - 2 * workspace.STALE_AFTER_S))
-    (folder / "old-done-bbbbbb" / "model").mkdir()
-    (folder / "old-done-bbbbbb" / "model" / "model.safetensors").write_bytes(b"kept")
-    assert workspace.cleanup(ws) == ["old-failed-aaaaaa"]
-    assert (folder / "old-done-bbbbbb").is_dir()
 
 
 def test_train_in_the_tab_then_use_the_style_everywhere(ws: Path) -> None:
@@ -291,27 +192,3 @@ def test_a_full_disk_when_starting_leaves_no_run_folder(ws: Path, monkeypatch) -
     at = press_train(paste(app(), novel(6_000)))
     assert "No space left on device" in texts(at.error) and "is the disk full?" in texts(at.error)
     assert not list(workspace.runs_dir(ws).iterdir())  # nothing half-written
-
-
-def test_a_trainer_that_fails_is_reported_with_its_own_message(ws: Path) -> None:
-    run = workspace.start_run(ws, novel(6_000), "bad", [*SLOW, "--cell", "transformer"], {"steps": 1}, "me")
-    wait_for(lambda: state(run) == "failed", 120, "the failure")
-    ended = workspace.read_run(run.path)
-    assert "unknown cell 'transformer'" in ended.message and "No checkpoint had been saved yet" in ended.message
-    assert not ended.usable
-
-
-def test_estimates_follow_what_the_last_run_of_a_shape_really_did(ws: Path) -> None:
-    budget, shape = presets.PRESETS["5 minutes"]
-    probed = presets.speeds(ws, workspace.list_runs(ws))[shape.key]["train_cps"]  # the fixture's probe: 2e6 chars/s
-    run = workspace.runs_dir(ws) / "earlier-abcdef"
-    run.mkdir(parents=True)
-    atomic_write_json(run / "run.json", {"name": "earlier", "created": time.time(), "plan": {"shape": shape.key}})
-    records = [{"step": i, "chars_seen": 1000 * i, "elapsed_s": 0.5 * i, "val_loss": None} for i in range(8)]
-    atomic_write_json(run / "model" / "history.json", {"records": records})
-    atomic_write_json(run / "exit.json", {"code": 0})
-    assert presets.observed_speeds(workspace.list_runs(ws)) == {shape.key: 2000.0}
-    assert presets.speeds(ws, workspace.list_runs(ws))[shape.key]["train_cps"] == pytest.approx(2000.0) != probed
-    fast = presets.plan(shape, budget, 500_000, 5_000, {"train_cps": probed, "eval_cps": 2e6, "sample_cps": 2e4})
-    slow = presets.plan(shape, budget, 500_000, 5_000, presets.speeds(ws, workspace.list_runs(ws))[shape.key])
-    assert slow.steps < fast.steps  # the same five minutes hold fewer steps on the slower machine

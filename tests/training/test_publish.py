@@ -16,7 +16,7 @@ from charrnn import CharRNN
 from charrnn.sampling import sample
 from training import publish
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -158,7 +158,7 @@ def run_cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedPr
         capture_output=True,
         text=True,
         timeout=120,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=Path(__file__).resolve().parents[2],
     )
 
 

@@ -21,7 +21,7 @@ from benchmarks.browser import (
 )
 from charrnn import CharRNN, ModelConfig, sample
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 PAGE_TIMEOUT_MS = 180_000
 

@@ -23,7 +23,7 @@ from training.ngram import (
     parse_orders,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Made-up text with n-grams seen once, twice, three and many times, so every discount matters.
 TEXT = (
