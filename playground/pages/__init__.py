@@ -15,3 +15,4 @@ from types import ModuleType
 from playground.pages import compare, download, generate, lesson, neurons, score, train, training
 
 PAGES: tuple[ModuleType, ...] = (generate, score, training, lesson, neurons, compare, download, train)
+TAB_NAMES = tuple(page.NAME for page in PAGES)  # what ``?tab=`` may say

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 
 from charrnn import UNKNOWN_POLICIES, SamplingSettings
@@ -26,7 +26,7 @@ POLICY_HELP = {
     "skip": "skip them",
     "error": "refuse the text",
 }
-FIRST_TAB = "generate"  # the first page of the registry (``playground.pages.PAGES``; a test checks)
+FIRST_TAB = "generate"  # the page registry's first (``playground.pages.PAGES``; a test checks)
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
@@ -73,14 +73,6 @@ class Settings:
         return replace(self, tab=FIRST_TAB) == replace(other, tab=FIRST_TAB)
 
 
-def tab_names() -> tuple[str, ...]:
-    """The tabs' ``?tab=`` keys, in order, from the page registry (read when called: the pages
-    import this module, so it cannot import them at the top)."""
-    from playground import pages
-
-    return tuple(page.NAME for page in pages.PAGES)
-
-
 def random_seed() -> int:
     """A fresh seed for a new session or the New seed button (small, so that it is easy to share)."""
     return secrets.randbelow(1_000_000)
@@ -122,8 +114,9 @@ def _shown(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
-def parse_query(query: Mapping[str, str | list[str]]) -> tuple[Settings, list[str]]:
-    """Settings from a query string (missing keys keep their defaults) and notes on what was fixed."""
+def parse_query(query: Mapping[str, str | list[str]], tabs: Sequence[str]) -> tuple[Settings, list[str]]:
+    """Settings from a query string (missing keys keep their defaults) and notes on what was fixed;
+    ``tabs``: the ``?tab=`` names there are (the page registry's, which this module cannot import)."""
     given = {str(k): _last(v) for k, v in query.items()}
     q = {k: clean_text(v) for k, v in given.items()}
     notes: list[str] = []
@@ -134,6 +127,8 @@ def parse_query(query: Mapping[str, str | list[str]]) -> tuple[Settings, list[st
     for spec in SPECS:
         if spec.query in q:
             s = spec.read(s, q[spec.query], notes)
+    if s.tab not in tabs:  # an old or mistyped tab: the first, silently
+        s = replace(s, tab=FIRST_TAB)
     return s, notes
 
 
@@ -249,7 +244,7 @@ def _read_keep(s: Settings, keep: str, notes: list[str]) -> Settings:
 
 
 def _read_tab(s: Settings, tab: str, notes: list[str]) -> Settings:
-    return replace(s, tab=tab) if tab in tab_names() else s  # an old or mistyped tab: the first, silently
+    return replace(s, tab=tab)  # parse_query checks it against the tabs there are
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def boot(infos: list[ModelInfo]) -> list[str]:
     """First run of a session: settings from the URL (a shared link), else defaults; then each
     page's own URL keys and its kept widgets' defaults. The notes say what the link got wrong."""
     query = st.query_params.to_dict()
-    s, notes = params.parse_query(query)
+    s, notes = params.parse_query(query, tuple(labels()))
     ss.booted = True
     ss.hub_styles = []
     ss.sample = None

@@ -9,12 +9,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from charrnn import SamplingSettings
+from playground.pages import TAB_NAMES as TABS
 from playground.session import params
 from playground.session.params import Settings
 
 
 def test_defaults_and_full_round_trip() -> None:
-    s, notes = params.parse_query({})
+    s, notes = params.parse_query({}, TABS)
     assert s == Settings() and notes == []
     full = Settings.of(
         style="tiny-lstm",
@@ -29,10 +30,10 @@ def test_defaults_and_full_round_trip() -> None:
         keep="ab c",
         tab="score",
     )
-    again, notes = params.parse_query(params.to_query(full))
+    again, notes = params.parse_query(params.to_query(full), TABS)
     assert again == full and notes == []
     assert "prime" not in params.to_query(Settings(seed=1))  # None: the style's own default
-    assert params.parse_query({"prime": ""})[0].prime == ""
+    assert params.parse_query({"prime": ""}, TABS)[0].prime == ""
 
 
 @pytest.mark.parametrize(
@@ -62,18 +63,18 @@ def test_defaults_and_full_round_trip() -> None:
     ],
 )
 def test_bad_query_values_are_fixed_and_said(query: dict, check, note: str) -> None:
-    s, notes = params.parse_query(query)
+    s, notes = params.parse_query(query, TABS)
     assert check(s)
     assert len(notes) == 1 and note in notes[0]
 
 
 def test_query_details() -> None:
-    assert params.parse_query({"len": ["5", "9"]})[0].length == 9  # a repeated key: the last wins
-    assert params.parse_query({"len": "300.0"})[0].length == 300
-    assert params.parse_query({"prime": "a\ud800b"})[0].prime == "ab"  # lone surrogates cannot travel
-    assert params.parse_query({"keep": "abc", "len": "2"})[0].length == 3  # the kept text fits
-    assert params.parse_query({"style": "hf:alice/charrnn"})[0].style == "hf:alice/charrnn"
-    assert params.parse_query({"tab": "nope"})[0].tab == "generate"
+    assert params.parse_query({"len": ["5", "9"]}, TABS)[0].length == 9  # a repeated key: the last wins
+    assert params.parse_query({"len": "300.0"}, TABS)[0].length == 300
+    assert params.parse_query({"prime": "a\ud800b"}, TABS)[0].prime == "ab"  # lone surrogates cannot travel
+    assert params.parse_query({"keep": "abc", "len": "2"}, TABS)[0].length == 3  # the kept text fits
+    assert params.parse_query({"style": "hf:alice/charrnn"}, TABS)[0].style == "hf:alice/charrnn"
+    assert params.parse_query({"tab": "nope"}, TABS)[0].tab == "generate"
 
 
 def test_sampling_settings_switch_off_what_does_nothing() -> None:
@@ -97,7 +98,7 @@ def test_every_setting_round_trips_at_its_bounds_and_default() -> None:
         values = [spec.default] + ([spec.low, spec.high] if spec.widget in ("number", "slider") else [])
         for value in values:
             s = Settings.of(**{spec.field: value})
-            again, notes = params.parse_query(params.to_query(s))
+            again, notes = params.parse_query(params.to_query(s), TABS)
             assert again == s and notes == [], (spec.field, value)
             assert (spec.query in params.to_query(s)) == (spec.always or value != spec.default)
             if spec.field != "temperature" or value != 0:  # 0 means greedy: the one value not kept as given
@@ -123,17 +124,17 @@ query_values = st.one_of(
 @example({"temp": "1e-10"})
 @example({"p": "1e-5"})
 def test_any_query_gives_settings_in_bounds(query: dict) -> None:
-    s, _ = params.parse_query(query)
+    s, _ = params.parse_query(query, TABS)
     assert params.LENGTH_MIN <= s.length <= params.LENGTH_MAX
     sampling = s.sampling
     assert 0 < sampling.temperature <= params.TEMPERATURE_MAX
     assert sampling.top_k is None or 0 < sampling.top_k <= params.TOP_K_MAX  # None: off
     assert sampling.top_p is None or 0 < sampling.top_p < 1
     assert s.seed is None or 0 <= s.seed <= params.SEED_MAX
-    assert s.unknown in ("error", "skip", "replace") and s.tab in params.tab_names()
+    assert s.unknown in ("error", "skip", "replace") and s.tab in TABS
     assert s.prime is None or len(s.prime) <= params.PRIME_MAX
     assert len(s.keep) <= s.length
     s.sampling_for(65)  # always valid for the library
     encoded = params.to_query(s)  # and always encodable into a URL
     "&".join(f"{k}={v}" for k, v in encoded.items()).encode("utf-8")
-    assert params.parse_query(encoded)[0].same_sample(s)
+    assert params.parse_query(encoded, TABS)[0].same_sample(s)

@@ -28,6 +28,7 @@ from hypothesis.extra.numpy import arrays
 
 from charrnn import CharRNN, ModelConfig, SamplingSettings, UnknownCharactersError, generate
 from charrnn.sampling import MAX_LENGTH, MIN_TEMPERATURE, Step
+from playground.pages import TAB_NAMES as TABS
 from playground.pages.generate import generation
 from playground.session import params
 
@@ -265,7 +266,7 @@ def taken_as_given(key: str, given: float | None, s: params.Settings) -> bool:
 @example(key="len", value="12\udfff")
 def test_every_query_value_refused_or_changed_is_said(key: str, value) -> None:
     RAN["query_value_said"] += 1
-    s, notes = params.parse_query({key: value})
+    s, notes = params.parse_query({key: value}, TABS)
     if not taken_as_given(key, as_given(value), s):
         assert notes and all("\n" not in note for note in notes), (value, s, notes)
     s.sampling_for(65)  # whatever it became is valid for the library
@@ -282,7 +283,7 @@ def test_every_query_value_refused_or_changed_is_said(key: str, value) -> None:
 def test_any_query_samples_on_a_real_model(tiny_model: CharRNN, query: dict) -> None:
     """What the page does with a link: parse, read the prime, stream (shortened here for time)."""
     RAN["query_to_sample"] += 1
-    s, _ = params.parse_query(query)
+    s, _ = params.parse_query(query, TABS)
     try:
         prime = generation.prepare_prime(tiny_model, s.prime or "", s.unknown)
     except UnknownCharactersError as e:  # the page shows this and disables Generate

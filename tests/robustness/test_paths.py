@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from charrnn import CharRNN, CheckpointError
+from playground.pages import TAB_NAMES as TABS
 from playground.session import catalog, hub, params
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,7 +146,7 @@ def test_from_pretrained_says_when_a_name_is_neither_a_folder_nor_a_repo_id(text
 @pytest.mark.parametrize("query", [{"style": "..%2Foutside"}, {"style": "%2e%2e"}, {"style": "hf:..%2F..%2Fetc"}])
 def test_link_styles_are_never_taken_as_paths(query: dict[str, str]) -> None:
     """The query string parser never passes a raw path through: the name rules decide later."""
-    settings, notes = params.parse_query(query)
+    settings, notes = params.parse_query(query, TABS)
     assert settings.style is None and notes
 
 
