@@ -128,7 +128,7 @@ def no_models(root: Path) -> None:
 
 def draw_pages(ctx: PageContext, model: CharRNN | str) -> None:
     """One tab per page of the registry; only the open one is drawn."""
-    tabs = st.tabs(list(state.labels().values()), key="tab", on_change="rerun")
+    tabs = st.tabs(list(state.labels(pages.PAGES).values()), key="tab", on_change="rerun")
     for page, tab in zip(pages.PAGES, tabs, strict=True):
         if not tab.open:
             continue
@@ -145,8 +145,8 @@ def main() -> None:
     work = workspace.workspace_root()
     runs = workspace.list_runs(work)  # once a rerun: the sidebar's "Yours" and the Train tab read it
     local = catalog.scan_models(root) + workspace.user_infos(runs)
-    notes = state.boot(local) if not ss.get("booted") else []
-    state.keep_widget_state()
+    notes = state.boot(pages.PAGES, local) if not ss.get("booted") else []
+    state.keep_widget_state(pages.PAGES)
     styles.process_hub_request()
     infos = local + styles.hub_infos()
     ss._infos = infos
@@ -161,12 +161,12 @@ def main() -> None:
         return
     model = styles.load_model(info)
     state.fit_top_k(model)
-    state.sync_url()
+    state.sync_url(pages.PAGES)
     ctx = PageContext(
         info=info,
         model=model if isinstance(model, CharRNN) else None,
         infos=infos,
-        settings=state.current_settings(),
+        settings=state.current_settings(pages.PAGES),
         runs=runs,
         app_dir=APP_DIR,
         work=work,
