@@ -55,22 +55,25 @@ def parse_args() -> ShotConfig:
 def take(cfg: ShotConfig) -> None:
     from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory() as tmp, running_app(ROOT / "models", Path(tmp) / "streamlit.log") as url:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(browser_executable(Path(tmp))), args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport={"width": cfg.width, "height": cfg.height})
-                page.set_default_timeout(PAGE_TIMEOUT_MS)
-                page.goto(url + cfg.link)
-                page.locator(".charrnn-text").first.wait_for()
-                # The sample is drawn once the status widget is gone: no half-streamed text in the shot.
-                page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
-                page.wait_for_timeout(3000)  # the sidebar's last redraw
-                if not has_emoji_font():
-                    page.evaluate(DROP_EMOJI_JS)
-                page.screenshot(path=str(cfg.out))
-            finally:
-                browser.close()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_app(ROOT / "models", Path(tmp) / "streamlit.log") as url,
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=str(browser_executable(Path(tmp))), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": cfg.width, "height": cfg.height})
+            page.set_default_timeout(PAGE_TIMEOUT_MS)
+            page.goto(url + cfg.link)
+            page.locator(".charrnn-text").first.wait_for()
+            # The sample is drawn once the status widget is gone: no half-streamed text in the shot.
+            page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+            page.wait_for_timeout(3000)  # the sidebar's last redraw
+            if not has_emoji_font():
+                page.evaluate(DROP_EMOJI_JS)
+            page.screenshot(path=str(cfg.out))
+        finally:
+            browser.close()
     print(f"wrote {cfg.out} ({cfg.out.stat().st_size:,} bytes)")
 
 
