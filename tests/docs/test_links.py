@@ -13,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 README_MAX_LINES = 200
+SCREENSHOT_MAX_BYTES = 300_000
 
 FENCE = re.compile(r"^\s*(```|~~~)")
 INLINE_CODE = re.compile(r"`+[^`]*`+")
@@ -135,3 +136,13 @@ def test_github_slugs() -> None:
 def test_the_readme_is_a_five_minute_read() -> None:
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines; move detail to docs/"
+
+
+def test_the_readme_shows_a_real_small_screenshot() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    images = [target for target in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", readme) if target.startswith("docs/")]
+    assert images, "the README shows no screenshot from docs/"
+    for image in images:
+        data = (ROOT / image).read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n"), f"{image} is not a PNG"
+        assert len(data) < SCREENSHOT_MAX_BYTES, f"{image} has {len(data):,} bytes"
