@@ -31,8 +31,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
 from charrnn.files import atomic_write_text
 from corpora.prepare import clean
 from corpora.training_text import split_text, text_sha256
@@ -92,9 +90,16 @@ def max_minutes(environ: Mapping[str, str] = os.environ) -> float:
 
 def upload_limit_mb(config: Path = STREAMLIT_CONFIG) -> int:
     """The server's ``maxUploadSize`` (MB of 2**20 bytes, as Streamlit counts them): the one limit that
-    Streamlit's upload and the tab's own check both read, so they cannot drift apart."""
-    with config.open("rb") as f:
-        return int(tomllib.load(f)["server"]["maxUploadSize"])
+    Streamlit's upload and the tab's own check both read, so they cannot drift apart. Read by hand
+    (the ``[server]`` table's line) because Python 3.10, which the project supports, has no tomllib."""
+    table = ""
+    for line in config.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("["):
+            table = line
+        elif table == "[server]" and (found := re.fullmatch(r"maxUploadSize\s*=\s*(\d+)", line)):
+            return int(found.group(1))
+    raise ValueError(f"{config} sets no [server] maxUploadSize: the Train tab's upload limit is read from it")
 
 
 MAX_MB = upload_limit_mb()

@@ -124,9 +124,15 @@ def test_delete_removes_an_ended_run_with_its_text_and_refuses_one_going(tmp_pat
 
 
 def test_the_upload_limit_is_the_servers_one_number(tmp_path: Path) -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+: the reference reading
+    with workspace.STREAMLIT_CONFIG.open("rb") as f:
+        assert workspace.upload_limit_mb() == tomllib.load(f)["server"]["maxUploadSize"]
     config = tmp_path / "config.toml"
-    config.write_text("[server]\nmaxUploadSize = 7\n")
+    config.write_text("[client]\nmaxUploadSize = 3\n\n[server]\n# maxUploadSize = 5\nmaxUploadSize = 7  # MB\n")
     assert workspace.upload_limit_mb(config) == 7
+    config.write_text("[server]\nrunOnSave = false\n")
+    with pytest.raises(ValueError, match="sets no"):
+        workspace.upload_limit_mb(config)
     assert workspace.MAX_MB == workspace.upload_limit_mb() == 10  # the repository's .streamlit/config.toml
     assert workspace.MAX_BYTES == 10 * 2**20  # Streamlit's MB
 
