@@ -89,7 +89,7 @@ def max_minutes(environ: Mapping[str, str] = os.environ) -> float:
 
 
 def upload_limit_mb(config: Path = STREAMLIT_CONFIG) -> int:
-    """The server's ``maxUploadSize`` (MB of 2**20 bytes, as Streamlit counts them): the one limit that
+    """The server's ``maxUploadSize`` in MB: the one limit that
     Streamlit's upload and the tab's own check both read, so they cannot drift apart. Read by hand
     (the ``[server]`` table's line) because Python 3.10, which the project supports, has no tomllib."""
     table = ""
@@ -103,7 +103,10 @@ def upload_limit_mb(config: Path = STREAMLIT_CONFIG) -> int:
 
 
 MAX_MB = upload_limit_mb()
-MAX_BYTES = MAX_MB * 2**20
+# Streamlit's page checks a file against maxUploadSize MB of 10**6 bytes (of 2**20 on Windows only;
+# its server allows 2**20 and a margin): a file the page takes is one this check judges, in the same MB.
+MB = 10**6
+MAX_BYTES = MAX_MB * MB
 
 
 # ---------------------------------------------------------------- the text
@@ -146,8 +149,8 @@ def check_given(parts: Sequence[tuple[str, bytes | str]]) -> Given:
 
 
 def format_size(n: int) -> str:
-    """Bytes in the MB of the limit (2**20), or in bytes below a tenth of one."""
-    return f"{n / 2**20:.1f} MB" if n >= 2**20 / 10 else f"{n:,} bytes"
+    """Bytes in the MB of the limit (as the upload widget shows sizes), or in bytes below a tenth of one."""
+    return f"{n / MB:.1f} MB" if n >= MB / 10 else f"{n:,} bytes"
 
 
 def _decoded(name: str, data: bytes | str) -> str:
