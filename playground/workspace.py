@@ -2,9 +2,8 @@
 processes (``playground.runner`` around ``training.train``), followed through the files the trainer
 writes atomically, stopped with a signal, and cleaned up. No Streamlit here: the page is a thin layer.
 
-One folder per run under ``$CHARRNN_WORKSPACE/runs/<id>/``:
-
-The folders are the server user's only (0700, files 0600): a run holds someone's text.
+One folder per run under ``$CHARRNN_WORKSPACE/runs/<id>/`` (``runs/`` and each folder 0700, their
+files 0600: a run holds someone's text; who may reach it is ``playground.access``'s to say):
 
     run.json      what was asked (name, text checksum and size, the trainer's arguments, planned steps)
     text.txt      the training text (the trainer's ``--text``; the originality check reads it again)
@@ -89,9 +88,9 @@ def max_minutes(environ: Mapping[str, str] = os.environ) -> float:
 
 
 def upload_limit_mb(config: Path = STREAMLIT_CONFIG) -> int:
-    """The server's ``maxUploadSize`` in MB: the one limit that
-    Streamlit's upload and the tab's own check both read, so they cannot drift apart. Read by hand
-    (the ``[server]`` table's line) because Python 3.10, which the project supports, has no tomllib."""
+    """The server's ``maxUploadSize`` in MB: the one limit that Streamlit's upload and the tab's own
+    check both read, so they cannot drift apart. Read by hand (the ``[server]`` table's line)
+    because Python 3.10, which the project supports, has no tomllib."""
     table = ""
     for line in config.read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
