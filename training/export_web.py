@@ -3,7 +3,7 @@
     python -m training.export_web models/shakespeare --out shakespeare.html
     python -m training.export_web models/shakespeare --space space/ --app-url https://USER-charrnn.hf.space
 
-The page holds the weights (float16, base64), the vocabulary, the start state and a small
+The page holds the weights (float16, gzipped, base85), the vocabulary, the start state and a small
 hand-written JavaScript model step and sampler (``training/web/``): the same seed writes the same
 text as the app. ``--space DIR`` writes ``index.html`` and a README with a static Space's front
 matter. Exit codes: 0 written, 2 the model directory cannot be loaded (the loader's own message).
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gzip
 import json
 import re
 import sys
@@ -33,6 +34,8 @@ WEB_DIR = Path(__file__).with_name("web")
 PROJECT = "Char-RNN Playground"
 _PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
 _LICENCE_LINE = re.compile(r"^license:\s*(\S+)\s*$", re.MULTILINE)
+_SCRIPT_SAFE = bytes.maketrans(b"<>&", b",.:")  # page.js's BASE85 alphabet is base64's, so swapped
+_FROM_SCRIPT_SAFE = bytes.maketrans(b",.:", b"<>&")
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,12 @@ def page_html(model_dir: str | Path, app_url: str | None = None, style: str | No
     model = CharRNN.from_pretrained(model_dir)
     directory = Path(model_dir)
     info = catalog.read_model_info(directory, directory.name, directory.parent)
-    data = page_data(model, info, app_url, style or directory.name)
+    weights, weights_length = weights_text(model)
+    data = {**page_data(model, info, app_url, style or directory.name), "weights_bytes": weights_length}
     parts = {
         "TITLE": _escape_html(f"{info.name} · {PROJECT}"),
         "DATA": _json_for_script(data),
-        "WEIGHTS": weights_base64(model),
+        "WEIGHTS": weights,
         "MODEL_JS": (WEB_DIR / "charrnn.js").read_text(encoding="utf-8"),
         "PAGE_JS": (WEB_DIR / "page.js").read_text(encoding="utf-8"),
     }
@@ -112,10 +116,19 @@ def tensor_layout(model: CharRNN) -> list[dict[str, Any]]:
     return layout
 
 
-def weights_base64(model: CharRNN) -> str:
-    """Every tensor in float16 (little-endian), one after another, as base64: 4/3 of the float16 size."""
+def weights_text(model: CharRNN) -> tuple[str, int]:
+    """Every tensor in float16 (little-endian), one after another, gzipped (trained weights shrink to
+    about 92%), as base85 (5 characters per 4 bytes, where base64 takes 16 per 12): the text and the
+    gzip's length in bytes (base85 pads to 4). ``<``, ``>`` and ``&`` are swapped for characters
+    base85 leaves unused, so the text can sit in a <script> element whatever the bytes."""
     halves = [t.detach().to("cpu", torch.float16).numpy().ravel() for t in model.state_dict().values()]
-    return base64.b64encode(np.concatenate(halves).astype("<f2").tobytes()).decode("ascii")
+    packed = gzip.compress(np.concatenate(halves).astype("<f2").tobytes(), compresslevel=9, mtime=0)
+    return base64.b85encode(packed, pad=True).translate(_SCRIPT_SAFE).decode("ascii"), len(packed)
+
+
+def weights_bytes(text: str, length: int) -> bytes:
+    """The float16 bytes back from ``weights_text`` (what the page's script does, in Python)."""
+    return gzip.decompress(base64.b85decode(text.encode("ascii").translate(_FROM_SCRIPT_SAFE))[:length])
 
 
 def space_readme(info_name: str, licence: str) -> str:

@@ -123,6 +123,13 @@ def page_steps(page, form: dict[str, str]) -> tuple[list[SimpleNamespace], dict]
     return [SimpleNamespace(char_id=i, char=page_vocab(page)[i]) for i in drawn["ids"]], drawn
 
 
+def hover_a_character(page) -> int:
+    """Hover the first drawn character that is not blank (a newline's span has no box); its index."""
+    index = page.evaluate("[...document.querySelectorAll('#out span[data-i]')].find(s => s.textContent.trim()).dataset.i")
+    page.hover(f"#out span[data-i='{index}']", timeout=20_000)
+    return int(index)
+
+
 def page_vocab(page) -> list[str]:
     return page.evaluate("charrnnPage.data.vocab")
 
@@ -161,8 +168,7 @@ def test_the_generate_button_streams_the_apps_text(open_page, tiny_dirs: dict[st
     assert "400 of 400 characters · T=0.8 · top-k off · top-p off · seed 11" in page.inner_text("#status")
     link = page.get_attribute("#status a", "href")
     assert link.startswith("https://example.org/app/?style=tiny-lstm&prime=Whether&len=400&temp=0.8")
-    shown = next(i for i, c in enumerate(expected) if not c.isspace())  # a newline's span has no box to hover
-    page.hover(f"#out span[data-i='{shown}']", timeout=20_000)
+    shown = hover_a_character(page)
     assert page.inner_text("#info").startswith(json.dumps(expected[shown]) + " · drawn with probability")
 
 
@@ -200,7 +206,7 @@ def test_screenshots_on_a_desktop_and_a_phone(open_page, tiny_dirs: dict[str, Pa
         page.fill("#length", "300")
         page.click("#generate")
         page.wait_for_function("() => charrnnPage.lastRun.done")
-        page.hover("#out span[data-i]:not(.p0)", timeout=20_000)
+        hover_a_character(page)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= viewport["width"]  # nothing wider than the screen: no sideways scrolling
         assert page.inner_text("#status").startswith("Done: 300 of 300 characters")

@@ -102,9 +102,26 @@ const CharRNNWeb = (() => {
     return table;
   }
 
-  function decodeFloat16(base64) {
-    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-    const halves = new Uint16Array(bytes.buffer, 0, bytes.length / 2);
+  // Python's base64.b85encode alphabet with "<", ">", "&" swapped for ",", ".", ":" (safe in a <script>).
+  const BASE85 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%:()*+-;,=.?@^_`{|}~";
+
+  function decodeBase85(text, length) {
+    // 5 characters -> 4 bytes, big-endian; the first `length` bytes.
+    const digit = new Uint8Array(128);
+    for (let i = 0; i < 85; i++) digit[BASE85.charCodeAt(i)] = i;
+    const bytes = new Uint8Array((text.length / 5) * 4), view = new DataView(bytes.buffer);
+    for (let i = 0, o = 0; i < text.length; i += 5, o += 4) {
+      let value = 0;
+      for (let j = 0; j < 5; j++) value = value * 85 + digit[text.charCodeAt(i + j)];
+      view.setUint32(o, value);
+    }
+    return bytes.subarray(0, length);
+  }
+
+  async function loadWeights(text, length) {
+    // The exporter's text -> every weight as float32: base85, gunzip (the browser's own), float16.
+    const stream = new Blob([decodeBase85(text, length)]).stream().pipeThrough(new DecompressionStream("gzip"));
+    const halves = new Uint16Array(await new Response(stream).arrayBuffer());
     const table = float16Table(), out = new Float32Array(halves.length);
     for (let i = 0; i < halves.length; i++) out[i] = table[halves[i]];
     return out;
@@ -325,5 +342,5 @@ const CharRNNWeb = (() => {
     return { ids, unknown, unknownCount: chars.filter((c) => !index.has(c)).length, trimmed, startedEmpty };
   }
 
-  return { PCG64, Model, decodeFloat16, softmax, filterDistribution, choose, generate, encodePrime };
+  return { PCG64, Model, loadWeights, softmax, filterDistribution, choose, generate, encodePrime };
 })();

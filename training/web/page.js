@@ -2,10 +2,18 @@
 // text as it is drawn, and shows each character's probability on hover or tap.
 "use strict";
 
-(() => {
-  const data = JSON.parse(document.getElementById("charrnn-data").textContent);
-  const model = new CharRNNWeb.Model(data, CharRNNWeb.decodeFloat16(document.getElementById("charrnn-weights").textContent.trim()));
+(async () => {
   const $ = (id) => document.getElementById(id);
+  const data = JSON.parse($("charrnn-data").textContent);
+  $("status").textContent = "Loading the model…";
+  let model;
+  try {
+    model = new CharRNNWeb.Model(data, await CharRNNWeb.loadWeights($("charrnn-weights").textContent.trim(), data.weights_bytes));
+  } catch (error) {
+    $("status").textContent = `This browser cannot unpack the model (${error}): it needs DecompressionStream (Chrome 80, Firefox 113, Safari 16.4 or later).`;
+    $("generate").disabled = true;
+    return;
+  }
   const limits = data.limits;
   const SLICE_MS = 20; // drawing time between two paints: the text streams while Stop stays responsive
 
@@ -198,6 +206,7 @@
   }
 
   header();
+  $("status").textContent = "Ready: the model writes here, in this browser.";
   $("prime").value = data.default_prime;
   $("temperature").value = limits.temperature_default;
   $("length").value = limits.length_default;
