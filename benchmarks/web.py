@@ -60,7 +60,9 @@ def page_run(page, length: int) -> float:
 
 def draw_run(page, length: int) -> float:
     form = {**FORM, "length": str(length)}
-    ms = page.evaluate("f => { const t = performance.now(); charrnnPage.sample(f); return performance.now() - t; }", form)
+    ms = page.evaluate(
+        "f => { const t = performance.now(); charrnnPage.sample(f); return performance.now() - t; }", form
+    )
     return length * 1000 / ms
 
 

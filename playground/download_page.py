@@ -73,10 +73,12 @@ def shown_path(path: Path, app_dir: Path) -> str:
 
 
 def web_page_button(info: ModelInfo) -> None:
-    """The style as one HTML page that writes offline in any browser, built when clicked."""
+    """The style as one HTML page that writes offline in any browser, built when clicked; its texts
+    link back to this app (the URL the browser sees)."""
+    app_url = st.context.url
     st.download_button(
         "⬇️ One web page that writes offline (.html)",
-        data=lambda: export_web.page_html(info.path, style=info.key),
+        data=lambda: export_web.page_html(info.path, app_url=app_url, style=info.key),
         file_name=f"{workspace.slug(info.name)}.html",
         mime="text/html",
         key="dl_web",

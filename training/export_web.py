@@ -43,7 +43,7 @@ class ExportConfig:
     model: str = option("", "model directory (shipped under models/, or trained in the Train tab)")
     out: str | None = option(None, "the HTML file to write (default: NAME.html unless --space is given)")
     app_url: str | None = option(None, "the app's URL: the page links each text to the same one in the app")
-    space: str | None = option(None, "also write a folder ready for a static Hugging Face Space (index.html, README.md)")
+    space: str | None = option(None, "also write a folder for a static Hugging Face Space (index.html, README.md)")
     style: str | None = option(None, "the style's key in the app's links (default: the directory's name)")
 
 

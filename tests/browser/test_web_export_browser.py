@@ -125,7 +125,9 @@ def page_steps(page, form: dict[str, str]) -> tuple[list[SimpleNamespace], dict]
 
 def hover_a_character(page) -> int:
     """Hover the first drawn character that is not blank (a newline's span has no box); its index."""
-    index = page.evaluate("[...document.querySelectorAll('#out span[data-i]')].find(s => s.textContent.trim()).dataset.i")
+    index = page.evaluate(
+        "[...document.querySelectorAll('#out span[data-i]')].find(s => s.textContent.trim()).dataset.i"
+    )
     page.hover(f"#out span[data-i='{index}']", timeout=20_000)
     return int(index)
 
@@ -185,8 +187,16 @@ def test_bad_input_is_explained_and_drawn_as_the_app_draws_it(open_page, tiny_di
     ]
     want = sample(model, "Tö bé€ 😀", 80, temperature=0.8, seed=2, unknown="replace")
     assert "".join(s.char for s in unknown) == want
-    _, drawn = page_steps(page, {**base, "prime": "To", "temperature": "hot", "topP": "2", "length": "9000"})
-    assert len(drawn["notes"]) == 3 and drawn["settings"]["temperature"] == 0.8 and drawn["settings"]["length"] == 5000
+    bad = {"prime": "To", "temperature": "hot", "topK": "-3", "topP": "2", "length": "9000", "seed": "-1"}
+    _, drawn = page_steps(page, {**base, **bad})
+    assert len(drawn["notes"]) == 5, drawn["notes"]  # each bad value replaced, as the app does, and said
+    assert {k: drawn["settings"][k] for k in ("temperature", "topK", "topP", "length")} == {
+        "temperature": 0.8,
+        "topK": 0,
+        "topP": 1,
+        "length": 5000,
+    }
+    assert 0 <= drawn["settings"]["seed"] < 1_000_000
 
 
 def test_the_generator_equals_numpys_for_20_seeds(open_page, tiny_dirs: dict[str, Path]) -> None:

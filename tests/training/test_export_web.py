@@ -31,7 +31,9 @@ def parts(html: str) -> tuple[dict, bytes]:
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_model_dir(train_tiny(TINY_TEXT, "gru", steps=20, layers=2), tmp_path_factory.mktemp("m") / "tiny", "tiny")
+    return write_model_dir(
+        train_tiny(TINY_TEXT, "gru", steps=20, layers=2), tmp_path_factory.mktemp("m") / "tiny", "tiny"
+    )
 
 
 def test_the_page_holds_the_weights_in_float16_and_everything_it_shows(model_dir: Path) -> None:
@@ -120,7 +122,10 @@ def test_the_page_uses_the_apps_bounds() -> None:
     from playground import params
 
     data = export_web.page_data(
-        train_tiny(TINY_TEXT, "rnn", steps=1), export_web.catalog.ModelInfo(key="k", path=Path(), base=Path()), None, "k"
+        train_tiny(TINY_TEXT, "rnn", steps=1),
+        export_web.catalog.ModelInfo(key="k", path=Path(), base=Path()),
+        None,
+        "k",
     )
     assert data["limits"]["length_max"] == params.LENGTH_MAX and data["limits"]["seed_max"] == params.SEED_MAX
 

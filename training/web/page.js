@@ -18,8 +18,8 @@
   const SLICE_MS = 20; // drawing time between two paints: the text streams while Stop stays responsive
 
   // ---- settings: the app's rules (playground/params.py) ----
-  const whole = (text) => (/^\s*\d+\s*$/.test(text) ? Number(text) : null);
   const real = (text) => (/^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(text) ? Number(text) : null);
+  const whole = (text) => (Number.isInteger(real(text)) ? real(text) : null); // "500" and "500.0", as the app
   const round4 = (x) => Math.round(x * 1e4) / 1e4;
   const newSeed = () => Math.floor(Math.random() * 1e6);
 
@@ -42,8 +42,8 @@
     }
     temperature = greedy ? 1 : round4(temperature);
     let topK = form.topK.trim() === "" ? 0 : whole(form.topK);
-    if (topK === null) notes.push(`Top-k "${form.topK}" is not a whole number: top-k is off.`);
-    topK = topK && topK < model.V ? topK : 0; // at or above the vocabulary size: off, as in the app
+    if (topK === null || topK < 0) notes.push(`Top-k "${form.topK}" is not a whole number ≥ 0: top-k is off.`);
+    topK = topK > 0 && topK < model.V ? topK : 0; // at or above the vocabulary size: off, as in the app
     let topP = form.topP.trim() === "" ? 1 : real(form.topP);
     if (topP === null || topP <= 0 || topP > 1) {
       notes.push(`Top-p "${form.topP}" is not a number in (0, 1]: top-p is off.`);
@@ -53,7 +53,7 @@
     }
     topP = round4(topP);
     let seed = whole(form.seed);
-    if (seed === null || seed > limits.seed_max) {
+    if (seed === null || seed < 0 || seed > limits.seed_max) {
       if (form.seed.trim() !== "") notes.push(`Seed "${form.seed}" is not a whole number in 0–${limits.seed_max}: a new seed is used.`);
       seed = newSeed();
     }
