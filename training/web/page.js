@@ -98,7 +98,9 @@
     event?.preventDefault();
     stop();
     const run = draw(formValues());
-    $("seed").value = run.settings.seed;
+    const used = run.settings; // the fields show what was drawn with (a bad value replaced, as the note says)
+    const shown = { temperature: used.greedy ? 0 : used.temperature, length: used.length, topK: used.topK, topP: used.topP, seed: used.seed };
+    for (const [id, value] of Object.entries(shown)) $(id).value = value;
     $("notes").replaceChildren(...run.notes.map((n) => Object.assign(document.createElement("li"), { textContent: n })));
     const prime = Object.assign(document.createElement("span"), { className: "prime", textContent: data.vocab_text(run.encoded.ids) });
     $("out").replaceChildren(prime);
