@@ -78,7 +78,7 @@ def web_page_button(info: ModelInfo) -> None:
     app_url = st.context.url
     st.download_button(
         "⬇️ One web page that writes offline (.html)",
-        data=lambda: export_web.page_html(info.path, app_url=app_url, style=info.key),
+        data=lambda: export_web.page_html(info.path, app_url=app_url, style=info.key, exact=True),
         file_name=f"{workspace.slug(info.name)}.html",
         mime="text/html",
         key="dl_web",

@@ -45,15 +45,23 @@ class ExportConfig:
     app_url: str | None = option(None, "the app's URL: the page links each text to the same one in the app")
     space: str | None = option(None, "also write a folder for a static Hugging Face Space (index.html, README.md)")
     style: str | None = option(None, "the style's key in the app's links (default: the directory's name)")
+    exact: bool = option(
+        False,
+        "keep float32 weights that float16 would round (a Train-tab checkpoint): the page then writes the app's "
+        "very texts, at about 2.3x the size of float16 weights; without it a text can part from the app's "
+        "(float16 checkpoints, as shipped, are exact either way)",
+    )
 
 
-def page_html(model_dir: str | Path, app_url: str | None = None, style: str | None = None) -> str:
-    """The whole page for the model in ``model_dir``. Raises ``CheckpointError`` (the loader's)."""
+def page_html(model_dir: str | Path, app_url: str | None = None, style: str | None = None, exact: bool = False) -> str:
+    """The whole page for the model in ``model_dir``; ``exact`` keeps float32 weights that float16
+    would round (see ``ExportConfig.exact``). Raises ``CheckpointError`` (the loader's)."""
     model = CharRNN.from_pretrained(model_dir)
-    directory = Path(model_dir)
-    info = catalog.read_model_info(directory, directory.name, directory.parent)
-    weights, weights_length = weights_text(model)
-    data = {**page_data(model, info, app_url, style or directory.name), "weights_bytes": weights_length}
+    info = model_info(model_dir)
+    dtype, rounded = weights_dtype(model, exact)
+    weights, weights_length = weights_text(model, dtype)
+    data = page_data(model, info, app_url, style or Path(model_dir).name)
+    data.update(weights_dtype=dtype, weights_rounded=rounded, weights_bytes=weights_length)
     parts = {
         "TITLE": _escape_html(f"{info.name} · {PROJECT}"),
         "DATA": _json_for_script(data),
@@ -63,6 +71,12 @@ def page_html(model_dir: str | Path, app_url: str | None = None, style: str | No
     }
     template = (WEB_DIR / "page.html").read_text(encoding="utf-8")
     return _PLACEHOLDER.sub(lambda m: parts[m.group(1)], template)  # one pass: no part is read as a template
+
+
+def model_info(model_dir: str | Path) -> catalog.ModelInfo:
+    """What the app's sidebar knows of the model: name, corpus, validation loss, default prime."""
+    directory = Path(model_dir)
+    return catalog.read_model_info(directory, directory.name, directory.parent)
 
 
 def page_data(model: CharRNN, info: catalog.ModelInfo, app_url: str | None, style: str) -> dict[str, Any]:
@@ -116,18 +130,26 @@ def tensor_layout(model: CharRNN) -> list[dict[str, Any]]:
     return layout
 
 
-def weights_text(model: CharRNN) -> tuple[str, int]:
-    """Every tensor in float16 (little-endian), one after another, gzipped (trained weights shrink to
+def weights_dtype(model: CharRNN, exact: bool) -> tuple[str, bool]:
+    """float16, unless ``exact`` and some weight is not a float16 number (a float32 checkpoint); and
+    whether the page's weights are rounded (float16 for such a checkpoint)."""
+    lossless = all(torch.equal(t, t.half().float()) for t in model.state_dict().values())
+    return ("float32" if exact and not lossless else "float16"), not (exact or lossless)
+
+
+def weights_text(model: CharRNN, dtype: str = "float16") -> tuple[str, int]:
+    """Every tensor in ``dtype`` (little-endian), one after another, gzipped (trained weights shrink to
     about 92%), as base85 (5 characters per 4 bytes, where base64 takes 16 per 12): the text and the
     gzip's length in bytes (base85 pads to 4). ``<``, ``>`` and ``&`` are swapped for characters
     base85 leaves unused, so the text can sit in a <script> element whatever the bytes."""
-    halves = [t.detach().to("cpu", torch.float16).numpy().ravel() for t in model.state_dict().values()]
-    packed = gzip.compress(np.concatenate(halves).astype("<f2").tobytes(), compresslevel=9, mtime=0)
+    arrays = [t.detach().to("cpu", getattr(torch, dtype)).numpy().ravel() for t in model.state_dict().values()]
+    little_endian = np.dtype(dtype).newbyteorder("<")
+    packed = gzip.compress(np.concatenate(arrays).astype(little_endian).tobytes(), compresslevel=9, mtime=0)
     return base64.b85encode(packed, pad=True).translate(_SCRIPT_SAFE).decode("ascii"), len(packed)
 
 
 def weights_bytes(text: str, length: int) -> bytes:
-    """The float16 bytes back from ``weights_text`` (what the page's script does, in Python)."""
+    """The weights' bytes back from ``weights_text`` (what the page's script does, in Python)."""
     return gzip.decompress(base64.b85decode(text.encode("ascii").translate(_FROM_SCRIPT_SAFE))[:length])
 
 
@@ -157,7 +179,7 @@ def space_readme(info_name: str, licence: str) -> str:
 
 def export(config: ExportConfig) -> list[Path]:
     """Write the page (and the Space folder); the paths written."""
-    page = page_html(config.model, config.app_url, config.style)
+    page = page_html(config.model, config.app_url, config.style, config.exact)
     written = []
     out = config.out or (None if config.space else f"{Path(config.model).name}.html")
     if out:
@@ -166,7 +188,7 @@ def export(config: ExportConfig) -> list[Path]:
     if config.space:
         space = Path(config.space)
         space.mkdir(parents=True, exist_ok=True)
-        info = catalog.read_model_info(Path(config.model), Path(config.model).name, Path(config.model).parent)
+        info = model_info(config.model)
         atomic_write_text(space / "index.html", page)
         atomic_write_text(space / "README.md", space_readme(info.name, card_licence(info)))
         written += [space / "index.html", space / "README.md"]
@@ -189,7 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for f in fields(ExportConfig):
         flag = f.name if f.name == "model" else "--" + f.name.replace("_", "-")
-        parser.add_argument(flag, default=f.default, help=f.metadata["help"])
+        kind = {"action": "store_true"} if f.type in (bool, "bool") else {"default": f.default}
+        parser.add_argument(flag, **kind, help=f.metadata["help"])
     return parser
 
 

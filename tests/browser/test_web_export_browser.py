@@ -64,9 +64,9 @@ def open_page(browser, tmp_path: Path):
     every request that is not for the file itself is aborted and recorded (none may happen)."""
     contexts, requests, errors = [], [], []
 
-    def open_(model_dir: Path, viewport: dict | None = None):
+    def open_(model_dir: Path, viewport: dict | None = None, exact: bool = False):
         html = tmp_path / f"{model_dir.name}.html"
-        html.write_text(page_html(model_dir, app_url="https://example.org/app"), encoding="utf-8")
+        html.write_text(page_html(model_dir, app_url="https://example.org/app", exact=exact), encoding="utf-8")
         context = browser.new_context(viewport=viewport or {"width": 1200, "height": 900})
         context.set_offline(True)
         context.route("**/*", lambda route: only_the_file(route, html.as_uri(), requests))
@@ -155,6 +155,19 @@ def test_seeded_texts_equal_the_librarys(open_page, tiny_dirs: dict[str, Path]) 
             assert drawn["notes"] == [] and drawn["settings"]["seed"] == seed
             want = list(generate(model, prime, length, settings, seed))
             assert_same_draws(got, want, seed, settings.greedy)
+
+
+def test_an_exact_page_of_a_float32_checkpoint_writes_the_apps_texts(open_page, tmp_path: Path) -> None:
+    """As the Download tab exports a Train-tab model (saved in float32): the weights kept as they are."""
+    model_dir = write_model_dir(train_tiny(TINY_TEXT, "lstm", steps=40, layers=2), tmp_path / "yours", "yours")
+    model, page = CharRNN.from_pretrained(model_dir), open_page(model_dir, exact=True)
+    assert page.evaluate("charrnnPage.data.weights_dtype") == "float32"
+    ids = model.vocab.encode(TINY_TEXT[:300]).ids
+    got = np.array(page.evaluate("ids => charrnnPage.logitsAfter(ids)", ids))
+    np.testing.assert_allclose(got, Engine.for_model(model).forward(np.array([ids]))[0][0], **FLOAT32_RECURRENT)
+    form, settings, seed = CASES[0]
+    got, _ = page_steps(page, {**form, "prime": "To be", "length": "300"})
+    assert_same_draws(got, list(generate(model, "To be", 300, settings, seed)), seed)
 
 
 def test_the_generate_button_streams_the_apps_text(open_page, tiny_dirs: dict[str, Path]) -> None:

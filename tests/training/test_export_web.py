@@ -39,6 +39,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_page_holds_the_weights_in_float16_and_everything_it_shows(model_dir: Path) -> None:
     model = CharRNN.from_pretrained(model_dir)
     data, blob = parts(page_html(model_dir, app_url="https://example.org", style="yours.tiny-1"))
+    assert (data["weights_dtype"], data["weights_rounded"]) == ("float16", True)  # a float32 checkpoint, rounded
     values = np.frombuffer(blob, "<f2")
     for tensor in data["tensors"]:
         size = int(np.prod(tensor["shape"]))
@@ -49,6 +50,20 @@ def test_the_page_holds_the_weights_in_float16_and_everything_it_shows(model_dir
     assert data["name"] == "tiny" and data["corpus"] == "tiny-hamlet" and data["project"] == "Char-RNN Playground"
     assert data["val_bits"] == pytest.approx(2.0 / np.log(2), abs=1e-4) and data["licence"] == "mit"
     assert (data["style"], data["app_url"], data["default_prime"]) == ("yours.tiny-1", "https://example.org", "To")
+
+
+def test_an_exact_page_keeps_float32_weights_only_where_float16_would_round_them(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    model = CharRNN.from_pretrained(model_dir)
+    data, blob = parts(page_html(model_dir, exact=True))
+    assert (data["weights_dtype"], data["weights_rounded"]) == ("float32", False)
+    want = np.concatenate([t.numpy().ravel() for t in model.state_dict().values()])
+    assert np.array_equal(np.frombuffer(blob, "<f4"), want)
+    model.save_pretrained(tmp_path / "half", dtype=torch.float16)  # already float16: exact in float16
+    data, blob = parts(page_html(tmp_path / "half", exact=True))
+    assert (data["weights_dtype"], data["weights_rounded"]) == ("float16", False)
+    assert np.array_equal(np.frombuffer(blob, "<f2"), want.astype(np.float16))
 
 
 def test_the_page_loads_nothing_from_the_network(model_dir: Path) -> None:

@@ -118,10 +118,13 @@ const CharRNNWeb = (() => {
     return bytes.subarray(0, length);
   }
 
-  async function loadWeights(text, length) {
-    // The exporter's text -> every weight as float32: base85, gunzip (the browser's own), float16.
+  async function loadWeights(text, length, dtype) {
+    // The exporter's text -> every weight as float32: base85, gunzip (the browser's own), then
+    // float16 -> float32 (or float32 as it is: an exact export of a float32 checkpoint).
     const stream = new Blob([decodeBase85(text, length)]).stream().pipeThrough(new DecompressionStream("gzip"));
-    const halves = new Uint16Array(await new Response(stream).arrayBuffer());
+    const buffer = await new Response(stream).arrayBuffer();
+    if (dtype === "float32") return new Float32Array(buffer);
+    const halves = new Uint16Array(buffer);
     const table = float16Table(), out = new Float32Array(halves.length);
     for (let i = 0; i < halves.length; i++) out[i] = table[halves[i]];
     return out;

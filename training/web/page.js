@@ -8,7 +8,7 @@
   $("status").textContent = "Loading the model…";
   let model;
   try {
-    model = new CharRNNWeb.Model(data, await CharRNNWeb.loadWeights($("charrnn-weights").textContent.trim(), data.weights_bytes));
+    model = new CharRNNWeb.Model(data, await CharRNNWeb.loadWeights($("charrnn-weights").textContent.trim(), data.weights_bytes, data.weights_dtype));
   } catch (error) {
     $("status").textContent = `This browser cannot unpack the model (${error}): it needs DecompressionStream (Chrome 80, Firefox 113, Safari 16.4 or later).`;
     $("generate").disabled = true;
@@ -204,7 +204,10 @@
       fact("validation", data.val_bits === null ? "not recorded" : `${data.val_bits.toFixed(3)} bits/char`),
       fact("model", `${data.cell.toUpperCase()} ${data.layers}×${data.hidden}, ${data.parameters.toLocaleString("en")} parameters`),
     );
-    $("footer").textContent = `${data.project} · ${data.name} · text: ${data.corpus_licence || "see the model card"} · weights in float16, drawn in float32 · the same seed writes the same text as the app (same model, prime and settings) · nothing leaves this page.`;
+    const same = data.weights_rounded
+      ? "the weights were rounded from float32 to float16 here, so a text can part from the app's after a while"
+      : "the same seed writes the same text as the app (same model, prime and settings)";
+    $("footer").textContent = `${data.project} · ${data.name} · text: ${data.corpus_licence || "see the model card"} · weights in ${data.weights_dtype}, drawn in float32 · ${same} · nothing leaves this page.`;
   }
 
   header();
