@@ -234,3 +234,18 @@ def test_screenshots_on_a_desktop_and_a_phone(open_page, tiny_dirs: dict[str, Pa
         assert width <= viewport["width"]  # nothing wider than the screen: no sideways scrolling
         assert page.inner_text("#status").startswith("Done: 300 of 300 characters")
         page.screenshot(path=str(ARTIFACTS / f"web-export-{name}.png"))
+
+
+@pytest.mark.skipif(not (FLAGSHIP / "model.safetensors").exists(), reason="the shipped models/shakespeare is absent")
+def test_stop_ends_a_long_text_midway(open_page) -> None:
+    page = open_page(FLAGSHIP)  # slow enough (a few hundred characters a second) to stop midway
+    page.fill("#length", "5000")
+    page.click("#generate")
+    page.wait_for_function("() => charrnnPage.lastRun.chars > 0")
+    page.click("#stop")
+    page.wait_for_function("() => !document.querySelector('#generate').disabled")
+    chars = page.evaluate("charrnnPage.lastRun.chars")
+    page.wait_for_timeout(300)  # nothing more is drawn after Stop
+    assert 0 < chars < 5000 and page.evaluate("charrnnPage.lastRun.chars") == chars
+    assert page.inner_text("#status").startswith(f"Stopped: {chars} of 5000 characters")
+    assert len(page.inner_text("#out")) == len("ROMEO:\n") + chars
