@@ -144,12 +144,26 @@ class Step:
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """softmax(logits / temperature) over the last axis, in float64: the product's one softmax.
     Shifted by the maximum, so logits in the hundreds (or a tiny temperature) cannot overflow."""
-    z = logits.astype(np.float64)  # a copy: (..., V)
+    z = _shifted(logits, temperature)  # (..., V)
+    np.exp(z, out=z)
+    z /= _sum(z, axis=-1, keepdims=True)
+    return z
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """ln softmax(logits) over the last axis, in float64: exact where ``softmax`` underflows to 0
+    (what a beam search adds up over hundreds of characters)."""
+    z = _shifted(logits, 1.0)  # (..., V); the maximum is 0, so the sum below is in [1, V]
+    z -= np.log(_sum(np.exp(z), axis=-1, keepdims=True))
+    return z
+
+
+def _shifted(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """logits / temperature - their maximum over the last axis, as a float64 copy (..., V)."""
+    z = logits.astype(np.float64)
     if temperature != 1:
         z /= temperature
     z -= _max(z, axis=-1, keepdims=True)
-    np.exp(z, out=z)
-    z /= _sum(z, axis=-1, keepdims=True)
     return z
 
 
