@@ -94,12 +94,19 @@ def beam_search(
     runaway cost; only offline checks (an exhaustive search) raise it."""
     _check_request(prime, length, width, max_width)
     stop_ids = _stop_ids(model, stop)
-    engine = Engine.for_model(model)
-    primer = engine.stepper(1)
-    logits = primer.run(np.asarray([encode_prime(model, prime, unknown, replacement).ids], dtype=np.intp))  # (1, V)
-    beams = engine.stepper(width)
-    beams.set_state(primer.get_state())  # every beam starts from the prime's state
+    logits, state = prime_state(model, prime, unknown, replacement)
+    beams = Engine.for_model(model).stepper(width)
+    beams.set_state(state)  # every beam starts from the prime's state
     return decode(beams, logits, width, length, stop_ids, model.vocab.chars)
+
+
+def prime_state(
+    model: CharRNN, prime: str, unknown: str = "error", replacement: str | None = None
+) -> tuple[np.ndarray, object]:
+    """The engine's prediction after the prime (1, V) and its state there (one stream)."""
+    primer = Engine.for_model(model).stepper(1)
+    logits = primer.run(np.asarray([encode_prime(model, prime, unknown, replacement).ids], dtype=np.intp))  # (1, V)
+    return logits.copy(), primer.get_state()
 
 
 def decode(
