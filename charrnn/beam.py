@@ -16,7 +16,6 @@ Shapes: W beams, V vocabulary, T generated characters.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -26,7 +25,7 @@ import numpy as np
 from charrnn.engine import Engine
 from charrnn.metrics import bits_per_char
 from charrnn.model import CharRNN
-from charrnn.sampling import SamplingSettings, encode_prime, generate, log_softmax
+from charrnn.sampling import SamplingSettings, check_whole_number, encode_prime, generate, log_softmax
 
 MAX_WIDTH = 64  # W * V candidates are ranked every step and W streams stepped: a few ms at 64
 MAX_LENGTH = 2_000  # a beam of 64 on the 2 x 512 flagship takes seconds per thousand characters
@@ -199,10 +198,8 @@ def futures(
     """``count`` samples of ``length`` characters after ``prime``, drawn by ``generate`` with
     seeds ``seed``, ``seed + 1``, ... (one drawn at random when None), in that order: the same
     arguments give the same futures, and each one is reproduced by sampling with its seed."""
-    if not (isinstance(count, numbers.Integral) and 1 <= count <= MAX_FUTURES):
-        raise ValueError(f"count must be a whole number between 1 and {MAX_FUTURES} (got {count!r})")
-    if not (isinstance(length, numbers.Integral) and 1 <= length <= MAX_LENGTH):
-        raise ValueError(f"length must be a whole number between 1 and {MAX_LENGTH} (got {length!r})")
+    check_whole_number("count", count, 1, MAX_FUTURES)
+    check_whole_number("length", length, 1, MAX_LENGTH)
     base = int(np.random.default_rng().integers(2**31)) if seed is None else seed
     out = []
     for k in range(count):
@@ -214,10 +211,8 @@ def futures(
 def _check_request(prime: object, length: object, width: object, max_width: int) -> None:
     if not isinstance(prime, str):
         raise ValueError(f"prime must be a str (got {type(prime).__name__})")
-    if not (isinstance(length, numbers.Integral) and 1 <= length <= MAX_LENGTH):
-        raise ValueError(f"length must be a whole number between 1 and {MAX_LENGTH} (got {length!r})")
-    if not (isinstance(width, numbers.Integral) and 1 <= width <= max_width):
-        raise ValueError(f"beam width must be a whole number between 1 and {max_width} (got {width!r})")
+    check_whole_number("length", length, 1, MAX_LENGTH)
+    check_whole_number("beam width", width, 1, max_width)
 
 
 def _stop_ids(model: CharRNN, stop: str | None) -> list[int]:

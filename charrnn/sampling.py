@@ -281,7 +281,12 @@ def _check_request(prime: object, length: object, seed: object) -> None:
     """Refuse what would otherwise fail deep inside (or far from the caller) with one clear line."""
     if not isinstance(prime, str):
         raise ValueError(f"prime must be a str (got {type(prime).__name__})")
-    if not (isinstance(length, numbers.Integral) and 0 <= length <= MAX_LENGTH):
-        raise ValueError(f"length must be a whole number between 0 and {MAX_LENGTH} (got {length!r})")
+    check_whole_number("length", length, 0, MAX_LENGTH)
     if seed is not None and not (isinstance(seed, numbers.Integral) and seed >= 0):
         raise ValueError(f"seed must be None or a whole number >= 0 (got {seed!r})")
+
+
+def check_whole_number(name: str, value: object, low: int, high: int) -> None:
+    """Refuse anything but a whole number in [low, high], naming the setting in one line."""
+    if not (isinstance(value, numbers.Integral) and low <= value <= high):
+        raise ValueError(f"{name} must be a whole number between {low} and {high} (got {value!r})")
