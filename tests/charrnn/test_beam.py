@@ -31,6 +31,12 @@ def four_model() -> CharRNN:
     return model
 
 
+@pytest.fixture(scope="module")
+def cell_models() -> dict[str, CharRNN]:
+    """One tiny model per cell, trained once for this module."""
+    return {cell: train_tiny(TINY_TEXT, cell=cell, steps=30) for cell in ("rnn", "gru", "lstm")}
+
+
 def reference_logprobs(model: CharRNN, prime: str, texts: list[str]) -> np.ndarray:
     """ln p of each character of each text after the prime, from CharRNN.forward: (N, T)."""
     ids = torch.tensor([encode_prime(model, prime).ids + model.vocab.encode(t).ids for t in texts])  # (N, P + T)
@@ -43,8 +49,8 @@ def reference_logprobs(model: CharRNN, prime: str, texts: list[str]) -> np.ndarr
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
 @pytest.mark.parametrize("prime", ["To be", ""])
-def test_width_one_is_greedy_character_for_character(cell: str, prime: str) -> None:
-    model = train_tiny(TINY_TEXT, cell=cell, steps=30)
+def test_width_one_is_greedy_character_for_character(cell_models: dict, cell: str, prime: str) -> None:
+    model = cell_models[cell]
     greedy = list(generate(model, prime, 80, SamplingSettings(greedy=True)))
     (beam,) = beam_search(model, prime, 80, width=1)
     assert beam.text == "".join(s.char for s in greedy)
@@ -77,8 +83,8 @@ WIDTHS = [1, 2, 3, 4, 8, 16, 64, 256, 1024, 4**FOUR_STEPS]
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-def test_beam_logprobs_equal_reference_scoring(cell: str) -> None:
-    model = train_tiny(TINY_TEXT, cell=cell, steps=30)
+def test_beam_logprobs_equal_reference_scoring(cell_models: dict, cell: str) -> None:
+    model = cell_models[cell]
     beams = beam_search(model, "To be, or ", 40, width=8)
     assert len(beams) == 8 and len({b.text for b in beams}) == 8
     reference = reference_logprobs(model, "To be, or ", [b.text for b in beams])  # (8, 40)
