@@ -11,8 +11,9 @@ differ only in how the W beams advance one character:
 
 Reported: chars/s of the search (characters of the best beam per second) and seconds per
 search for each, as medians over alternating repetitions (the order rotating), the ratio
-batched / one_by_one of the medians and the median of the per-repetition ratios, and whether
-both found the same texts. Last line: JSON.
+batched / one_by_one of the medians and the median of the per-repetition ratios, whether both
+found the same texts, and the median time of one engine step of 1 and of W streams (what makes
+the ratio). Last line: JSON.
 """
 
 from __future__ import annotations
@@ -48,6 +49,20 @@ class OneByOne:
             stream.set_state(states[row])
 
 
+def step_ms(engine: Engine, batch: int, repeats: int, steps: int = 100) -> float:
+    """Median milliseconds of one engine step of ``batch`` streams: what a product for all beams
+    costs against one for a single beam."""
+    stepper, ids = engine.stepper(batch), np.zeros(batch, np.intp)
+    stepper.step(ids)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            stepper.step(ids)
+        times.append((time.perf_counter() - start) / steps * 1e3)
+    return statistics.median(times)
+
+
 def measure(model: CharRNN, args: argparse.Namespace) -> dict:
     engine = Engine.for_model(model)
     logits, state = prime_state(model, args.prime)
@@ -71,6 +86,7 @@ def measure(model: CharRNN, args: argparse.Namespace) -> dict:
             runs[key]()
             seconds[key].append(time.perf_counter() - start)
     med = {key: statistics.median(v) for key, v in seconds.items()}
+    step_1, step_w = step_ms(engine, 1, args.repeats), step_ms(engine, width, args.repeats)
     return {
         "width": width,
         "length": length,
@@ -85,6 +101,8 @@ def measure(model: CharRNN, args: argparse.Namespace) -> dict:
         "speedup_paired": round(
             statistics.median(b / a for a, b in zip(seconds["batched"], seconds["one_by_one"], strict=True)), 2
         ),
+        "step_ms_1_stream": round(step_1, 3),
+        f"step_ms_{width}_streams": round(step_w, 3),
         "same_texts": [b.text for b in found["batched"]] == [b.text for b in found["one_by_one"]],
         "best_bits_per_char": round(found["batched"][0].bits_per_char, 4),
         "repeats": args.repeats,
@@ -114,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         f"medians of {args.repeats}, BLAS threads {r['blas_threads']}, "
         f"load {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
     )
+    step_w = r[f"step_ms_{args.width}_streams"]
+    print(f"one engine step: {r['step_ms_1_stream']:.2f} ms for 1 stream, {step_w:.2f} ms for {args.width}")
     print(json.dumps(r))
     return 0
 
