@@ -1,0 +1,77 @@
+"""The memory view's two budgets on the flagship, measured as medians, printed as JSON.
+
+    OMP_NUM_THREADS=1 python -m benchmarks.memory [--model models/shakespeare --repeats 5]
+
+  influence_500_s   the influence of the 500 characters before one position on its prediction
+                    (``charrnn.memory.influence``, window 500, the text before carried): budget 1 s
+  curve_50x200_s    a memory curve over 50 positions x 200 distances (``memory_curve``, 100
+                    characters of context each, 64 positions per backward pass): budget 15 s
+  per_position_batched_s / per_position_alone_s
+                    the same curve's cost per position, batched as above and one position per
+                    backward pass (measured on its first ``--alone`` positions): why it batches
+
+The text is the corpus's validation split when $CHARRNN_CORPORA_MIRROR (or a prepared cache)
+provides it, else characters drawn uniformly from the vocabulary (the cost does not depend on
+the text). A measurement, not a test: the figures depend on the machine and on what else it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from charrnn import CharRNN
+from charrnn.memory import influence, memory_curve
+
+
+def median_seconds(run: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return round(statistics.median(times), 3)
+
+
+def text_ids(model: CharRNN, corpus: str) -> tuple[str, list[int]]:
+    """The corpus's validation split as ids, else 100,000 uniform random ones."""
+    from corpora import CorpusError
+    from training.data import load_text
+    from training.evaluate import select_split
+
+    try:
+        _, text = load_text(corpus, None)
+        return f"{corpus} (val)", model.vocab.encode(select_split(text, "val", 0.1), policy="skip").ids
+    except (CorpusError, OSError, ValueError):
+        return "random", np.random.default_rng(0).integers(0, len(model.vocab), 100_000).tolist()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.memory", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="models/shakespeare", help="the model measured (the 2 x 512 flagship)")
+    parser.add_argument("--corpus", default="shakespeare", help="the text read, its validation split")
+    parser.add_argument("--repeats", type=int, default=5, help="measurements per figure (the median is reported)")
+    parser.add_argument("--alone", type=int, default=10, help="curve positions timed one per backward pass")
+    args = parser.parse_args(argv)
+
+    model = CharRNN.from_pretrained(args.model)
+    name, ids = text_ids(model, args.corpus)
+    position = len(ids) // 2
+    figures: dict[str, object] = {"model": args.model, "text": name, "torch_threads": torch.get_num_threads()}
+    figures["influence_500_s"] = median_seconds(lambda: influence(model, ids, position, window=500), args.repeats)
+    figures["curve_50x200_s"] = median_seconds(lambda: memory_curve(model, ids, 50, 200), max(1, args.repeats // 2))
+    figures["per_position_batched_s"] = round(figures["curve_50x200_s"] / 50, 3)
+    alone = median_seconds(lambda: memory_curve(model, ids, args.alone, 200, batch=1), 1)
+    figures["per_position_alone_s"] = round(alone / args.alone, 3)
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
