@@ -3,7 +3,9 @@
     OMP_NUM_THREADS=1 python -m benchmarks.memory [--model models/shakespeare --repeats 5]
 
   influence_500_s   the influence of the 500 characters before one position on its prediction
-                    (``charrnn.memory.influence``, window 500, the text before carried): budget 1 s
+                    (``charrnn.memory.influence``, window 500, position 500): budget 1 s
+  carry_10k_chars_s what a longer history adds: 10,000 characters before the window read
+                    without gradients (``carried_state``), the state carried in
   curve_50x200_s    a memory curve over 50 positions x 200 distances (``memory_curve``, 100
                     characters of context each, 64 positions per backward pass): budget 15 s
   per_position_batched_s / per_position_alone_s
@@ -19,24 +21,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
-from collections.abc import Callable
 
 import numpy as np
 import torch
 
+from benchmarks.copycheck import median_time
 from charrnn import CharRNN
-from charrnn.memory import influence, memory_curve
+from charrnn.memory import carried_state, influence, memory_curve
 
-
-def median_seconds(run: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return round(statistics.median(times), 3)
+CARRIED = 10_000  # characters of history read without gradients, timed on their own
 
 
 def text_ids(model: CharRNN, corpus: str) -> tuple[str, list[int]]:
@@ -62,13 +55,15 @@ def main(argv: list[str] | None = None) -> int:
 
     model = CharRNN.from_pretrained(args.model)
     name, ids = text_ids(model, args.corpus)
-    position = len(ids) // 2
     figures: dict[str, object] = {"model": args.model, "text": name, "torch_threads": torch.get_num_threads()}
-    figures["influence_500_s"] = median_seconds(lambda: influence(model, ids, position, window=500), args.repeats)
-    figures["curve_50x200_s"] = median_seconds(lambda: memory_curve(model, ids, 50, 200), max(1, args.repeats // 2))
-    figures["per_position_batched_s"] = round(figures["curve_50x200_s"] / 50, 3)
-    alone = median_seconds(lambda: memory_curve(model, ids, args.alone, 200, batch=1), 1)
+    one = median_time(lambda: influence(model, ids, 500, window=500), args.repeats)
+    carry = median_time(lambda: carried_state(model, torch.tensor([ids[:CARRIED]])), args.repeats)
+    curve = median_time(lambda: memory_curve(model, ids, 50, 200), max(1, args.repeats // 2))
+    alone = median_time(lambda: memory_curve(model, ids, args.alone, 200, batch=1), 1)
+    figures["influence_500_s"], figures["curve_50x200_s"] = round(one, 3), round(curve, 3)
+    figures["per_position_batched_s"] = round(curve / 50, 3)
     figures["per_position_alone_s"] = round(alone / args.alone, 3)
+    figures["carry_10k_chars_s"] = round(carry, 3)
     print(json.dumps(figures))
     return 0
 

@@ -20,13 +20,10 @@ import json
 import sys
 import time
 
-import torch
-
-from charrnn import CharRNN, CheckpointError
+from charrnn import CheckpointError
 from charrnn.memory import CURVE_CONTEXT, CURVE_DISTANCE, CURVE_POSITIONS, FRACTIONS, distance_key, memory_curve
 from corpora import CorpusError
-from training.data import load_text
-from training.evaluate import select_split
+from training.evaluate import add_model_and_text, model_and_text
 
 SHOWN = (1, 2, 5, 10, 20, 50, 100, 200, 500)  # the distances printed (the JSON holds every one)
 
@@ -49,27 +46,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m training.memory", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("model", help="model directory or Hugging Face repo id")
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--corpus", help="registry corpus name")
-    source.add_argument("--text", help="any UTF-8 text file")
-    parser.add_argument("--split", choices=["val", "train", "all"], default="val", help="part of --corpus to read")
-    parser.add_argument("--val-fraction", type=float, default=0.1, help="as in training")
-    parser.add_argument("--mirror", help="corpus mirror folder (else $CHARRNN_CORPORA_MIRROR)")
+    add_model_and_text(parser)
     parser.add_argument("--positions", type=int, default=CURVE_POSITIONS, help="positions averaged over")
     parser.add_argument("--max-distance", type=int, default=CURVE_DISTANCE, help="the largest k of the curve")
     parser.add_argument(
         "--context", type=int, default=CURVE_CONTEXT, help="characters read without gradients before each window"
     )
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     try:
-        model = CharRNN.from_pretrained(args.model)
-        name, text = load_text(args.corpus, args.text, args.mirror)
-        if args.corpus:
-            text = select_split(text, args.split, args.val_fraction)
+        model, name, text = model_and_text(args)
         started = time.perf_counter()
         curve = memory_curve(
             model, model.vocab.encode(text, policy="skip").ids, args.positions, args.max_distance, args.context
