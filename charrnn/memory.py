@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from charrnn.model import CharRNN, State
+from charrnn.model import CharRNN, ModelConfig, State
 
 WINDOW = 300  # characters differentiated before a position (earlier ones only carry the state)
 CURVE_POSITIONS = 50
@@ -214,7 +214,7 @@ def hand_rnn(W_X: np.ndarray, W_H: np.ndarray, W_Y: np.ndarray, vocab: list[str]
     b_y)) as a ``CharRNN(cell="rnn", layers=1)`` whose embedding is the identity, so that its
     embeddings are the one-hot x_t and ``influence`` differentiates with respect to them."""
     d, k = W_H.shape[0], len(vocab)
-    model = CharRNN(vocab, cell="rnn", layers=1, hidden=d, embedding=k).to(dtype)
+    model = CharRNN(ModelConfig(list(vocab), cell="rnn", layers=1, hidden=d, embedding=k)).to(dtype)
     weights = {
         "embed.weight": np.eye(k),
         "rnn.weight_ih_l0": W_X,
