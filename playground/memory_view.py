@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import streamlit as st
 
+from charrnn import lesson
 from charrnn.memory import Influence
 from playground.charts import Spec
 from playground.html import coloured_text
@@ -99,4 +101,27 @@ def curves_sentence(distances: Mapping[str, int | None], limit: int) -> str:
         "Each curve is the influence of the character k steps back relative to the one just before, averaged "
         "over positions of this text: a straight falling line on this log axis is the vanishing gradient, "
         "geometric decay. It falls under 1% for " + ", ".join(parts) + "."
+    )
+
+
+def jacobian_section(result: lesson.Lesson, weights: lesson.Weights) -> None:
+    """How it works, below BPTT: the norm of dh_T/dh_{T-k} for the word being edited, against k."""
+    st.markdown(
+        "#### How far back the gradient reaches\n"
+        "Going one step back, backpropagation multiplies the gradient by W_Hᵀ diag(1 − h²) (the dh line above). "
+        "k steps back it has been multiplied by k of them: their product shrinks geometrically when W_H is small "
+        "or the tanh saturates (the vanishing gradient) and grows when W_H is large (exploding). Edit W_H and "
+        "watch the line tilt. The Memory tab measures the same fading on the real models."
+    )
+    st.latex(
+        r"\frac{\partial h_T}{\partial h_{T-k}} = \prod_{t=T-k+1}^{T} \mathrm{diag}(1 - h_t^2)\, W_H"
+        r"\qquad \text{norm: its largest singular value}"
+    )
+    norms = lesson.jacobian_norms(result, weights)  # (T + 1,), k = 0 first
+    title = f"‖∂h_T/∂h_(T−k)‖ over the {len(result.steps)} steps of the word"
+    st.vega_lite_chart(log_line_spec({"course RNN": norms}, "k", "norm", title, first_x=0), width="stretch")
+    sigma = float(np.linalg.norm(weights.W_H, 2))
+    st.caption(
+        f"W_H's largest singular value is {sigma:.2f}; since tanh' ≤ 1, the norm k steps back is at most "
+        f"{sigma:.2f}^k. Here k = {len(norms) - 1} steps back keep {norms[-1]:.2g} of the gradient."
     )
