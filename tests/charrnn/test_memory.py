@@ -3,6 +3,8 @@ window, the batched memory curve, and the course RNN's Jacobian products (agains
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -63,6 +65,21 @@ def test_the_state_carried_before_the_window_gives_the_same_gradients(float64_mo
     last = influence(float64_model, ids, position, window=20)
     np.testing.assert_allclose(last.norms, whole.norms[:20], **FLOAT64)
     np.testing.assert_allclose(last.probs, whole.probs, **FLOAT64)
+
+
+def test_a_learned_start_state_is_where_the_text_begins(float64_model: CharRNN) -> None:
+    """With a (non-zero) start state, both the carried pass and a window at the start begin from it."""
+    model = copy.deepcopy(float64_model)
+    model.add_start_state()
+    model.double()  # the start state is made in float32
+    with torch.no_grad():
+        for start in (model.start_h, model.start_c):
+            if start is not None:
+                start.copy_(torch.randn(start.shape, dtype=start.dtype))
+    ids, position = ids_of(model), 60
+    whole = influence(model, ids, position, window=position)
+    np.testing.assert_allclose(influence(model, ids, position, window=25).norms, whole.norms[:25], **FLOAT64)
+    assert relative_error(whole.norms, influence(float64_model, ids, position, window=position).norms) > 1e-3
 
 
 def test_carried_state_in_chunks_equals_one_pass(float64_model: CharRNN) -> None:
