@@ -76,10 +76,11 @@ def test_a_learned_start_state_is_where_the_text_begins(float64_model: CharRNN) 
         for start in (model.start_h, model.start_c):
             if start is not None:
                 start.copy_(torch.randn(start.shape, dtype=start.dtype))
-    ids, position = ids_of(model), 60
+    ids, position = ids_of(model), 12  # near the start, where the start state still matters
     whole = influence(model, ids, position, window=position)
-    np.testing.assert_allclose(influence(model, ids, position, window=25).norms, whole.norms[:25], **FLOAT64)
-    assert relative_error(whole.norms, influence(float64_model, ids, position, window=position).norms) > 1e-3
+    np.testing.assert_allclose(influence(model, ids, position, window=5).norms, whole.norms[:5], **FLOAT64)
+    from_zeros = influence(float64_model, ids, position, window=position)
+    assert abs(np.log(whole.norms[-1] / from_zeros.norms[-1])) > 0.1  # the first character's, beside it
 
 
 def test_carried_state_in_chunks_equals_one_pass(float64_model: CharRNN) -> None:
