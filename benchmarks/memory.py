@@ -1,4 +1,4 @@
-"""The memory view's two budgets on the flagship, measured as medians, printed as JSON.
+"""The Memory tab's two budgets on the flagship, measured as medians, printed as JSON.
 
     OMP_NUM_THREADS=1 python -m benchmarks.memory [--model models/shakespeare --repeats 5]
 
