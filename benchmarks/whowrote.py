@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import time
@@ -116,6 +117,7 @@ def reading_speed(models: dict[str, CharRNN], text: str, rounds: int) -> dict:
         "as_read_s": timed(lambda: who_wrote(models, text)),
         "one_exact_pass_s": timed(exact),
         "rounds": rounds,
+        "load_average_1min": round(os.getloadavg()[0], 2),  # others' work on a shared machine slows both
     }
 
 

@@ -11,8 +11,11 @@ The rules (``docs/who-wrote.md`` gives them with the measured accuracy):
   never saw a text's characters pays for each, yet one odd symbol does not decide the verdict.
 * A model that cannot read more than ``UNREADABLE_SHARE`` of the characters ranks last (among
   such models, the more it can read, the higher), with the reason, whatever its bits/char.
-* The others rank by bits/char, the unknown characters' cost included. When the best two are
-  within ``CLOSE_CALL_BITS`` bits/char of each other the verdict is "a close call".
+* The others rank by bits/char, the unknown characters' cost included. When the best two
+  styles' costs of the whole text differ by fewer than ``CLOSE_CALL_BITS`` bits (the one reads
+  the text as less than 2^10, about 1,000, times likelier than the other) the verdict is "a close
+  call". A margin in bits over the whole text rather than per character, because the evidence
+  grows with the text: 0.05 bits/char is a close call over 200 characters, 0.2 over 50.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ MIN_CHARS = 2  # fewer characters than this cannot tell one style from another
 SHORT_CHARS = 50  # under this many characters the verdict is flagged as a guess
 UNKNOWN_BITS = math.log2(0x110000)  # one unknown character: one of every Unicode code point
 UNREADABLE_SHARE = 0.5  # a model that cannot read more than this share of the text ranks last
-CLOSE_CALL_BITS = 0.05  # the best two closer than this (bits/char): "a close call"
+CLOSE_CALL_BITS = 10.0  # the best two closer than this over the whole text (bits): "a close call"
 SPAN = 256  # characters per stream when a long text is read as parallel streams
 CONTEXT = 256  # characters read before each stream's span (``surprisal_nats``)
 BINARY_SHARE = 0.01  # control characters (besides tab and newline) above this share: not text
@@ -157,8 +160,13 @@ class Ranking:
         return self.runner_up.bits_per_char - self.winner.bits_per_char
 
     @property
+    def margin_bits(self) -> float | None:
+        """The same margin over the whole text, in bits (what ``close_call`` weighs)."""
+        return None if self.margin is None else self.margin * self.chars
+
+    @property
     def close_call(self) -> bool:
-        return self.margin is not None and self.margin < CLOSE_CALL_BITS
+        return self.margin_bits is not None and self.margin_bits < CLOSE_CALL_BITS
 
     @property
     def chars(self) -> int:
@@ -180,10 +188,13 @@ class Ranking:
             return f"{winner.style} wrote it: the only style that can read it."
         if self.close_call:
             return (
-                f"A close call between {winner.style} and {runner_up.style}: {self.margin:.3f} bits/char apart "
-                f"(under {CLOSE_CALL_BITS} bits/char)."
+                f"A close call between {winner.style} and {runner_up.style}: {self.margin:.3f} bits/char apart, "
+                f"{self.margin_bits:.1f} bits over the text (under {CLOSE_CALL_BITS:.0f})."
             )
-        return f"{winner.style} wrote it, most likely: {self.margin:.3f} bits/char ahead of {runner_up.style}."
+        return (
+            f"{winner.style} wrote it, most likely: {self.margin:.3f} bits/char ahead of {runner_up.style}, "
+            f"{self.margin_bits:.1f} bits over the text."
+        )
 
     @property
     def notes(self) -> list[str]:
@@ -209,8 +220,9 @@ class Ranking:
             "verdict": self.verdict,
             "winner": self.winner.style if self.winner else None,
             "margin_bits_per_char": self.margin,
+            "margin_bits": self.margin_bits,
             "close_call": self.close_call,
-            "close_call_bits_per_char": CLOSE_CALL_BITS,
+            "close_call_bits": CLOSE_CALL_BITS,
             "chars": self.chars,
             "truncated": self.truncated,
             "notes": self.notes,

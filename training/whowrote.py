@@ -8,7 +8,8 @@ Reads the first --chars characters of FILE (UTF-8; "-" reads standard input) und
 folder in --models (or the --styles named), and prints the ranking: bits/char, perplexity and
 the share of characters outside each style's vocabulary. An unknown character costs 20.1 bits
 (log2 of the number of Unicode code points); a style that cannot read more than half of the
-text ranks last, with the reason; the best two within 0.05 bits/char are "a close call"
+text ranks last, with the reason; the best two fewer than 10 bits apart over the whole text are
+"a close call"
 (``charrnn.whowrote``, docs/who-wrote.md). The last line is the ranking as JSON.
 """
 

@@ -52,7 +52,7 @@ def test_each_style_wins_on_its_own_text(styles, own, passage):
     ranking = who_wrote(styles, passage)
     assert ranking.winner is not None and ranking.winner.style == own
     assert ranking.readings[0].style == own
-    assert ranking.margin > CLOSE_CALL_BITS and not ranking.close_call
+    assert ranking.margin_bits > CLOSE_CALL_BITS and not ranking.close_call
     assert ranking.verdict.startswith(f"{own} wrote it")
 
 
@@ -99,13 +99,16 @@ def test_an_unreadable_style_ranks_last_even_when_cheaper():
     assert rank([blinder]).verdict.startswith("No style can read this text: cannot read 90%")
 
 
-def test_close_call_within_the_stated_margin():
-    near = rank([reading("a", 2.0), reading("b", 2.0 + CLOSE_CALL_BITS * 0.9), reading("c", 3.0)])
+def test_close_call_within_the_stated_margin_over_the_whole_text():
+    per_char = CLOSE_CALL_BITS / 100  # readings of 100 characters
+    near = rank([reading("a", 2.0), reading("b", 2.0 + per_char * 0.9), reading("c", 3.0)])
     assert near.winner.style == "a" and near.close_call
-    assert near.margin == pytest.approx(CLOSE_CALL_BITS * 0.9)
+    assert near.margin == pytest.approx(per_char * 0.9) and near.margin_bits == pytest.approx(CLOSE_CALL_BITS * 0.9)
     assert near.verdict.startswith("A close call between a and b")
-    clear = rank([reading("a", 2.0), reading("b", 2.0 + CLOSE_CALL_BITS * 1.1)])
+    clear = rank([reading("a", 2.0), reading("b", 2.0 + per_char * 1.1)])
     assert not clear.close_call and clear.verdict.startswith("a wrote it, most likely")
+    longer = rank([reading("a", 2.0, chars=1_000), reading("b", 2.0 + per_char * 0.9, chars=1_000)])
+    assert not longer.close_call  # the same gap per character is ten times the evidence
     alone = rank([reading("a", 2.0), Reading("blind", 100, 0.0, ("ж",), 80, 0.0)])
     assert alone.margin is None and not alone.close_call and "the only style" in alone.verdict
 

@@ -42,7 +42,7 @@ def test_ranks_every_style_and_prints_json_last(models, tmp_path, capsys):
     report = json.loads(lines[-1])
     assert report["winner"] == "prose" and [r["style"] for r in report["ranking"]] == ["prose", "code"]
     assert report["ranking"][0]["bits_per_char"] < report["ranking"][1]["bits_per_char"]
-    assert report["chars"] == 400 and report["truncated"] == 0 and report["close_call_bits_per_char"] == 0.05
+    assert report["chars"] == 400 and report["truncated"] == 0 and report["close_call_bits"] == 10
     assert lines[1].split()[:2] == ["1", "prose"]
     assert report["verdict"].startswith("prose wrote it") and report["verdict"] in out
 
