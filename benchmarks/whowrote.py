@@ -29,7 +29,7 @@ from charrnn import CharRNN
 from charrnn.metrics import surprisal_nats
 from charrnn.whowrote import CLOSE_CALL_BITS, check_text, who_wrote
 from corpora import prepare
-from corpora.training_text import VAL_FRACTION_DEFAULT, split_text
+from corpora.training_text import validation_text
 from training.whowrote import load_styles
 
 STYLES = ("shakespeare", "tolstoy", "doyle", "austen", "twain", "python", "latex", "linux")
@@ -37,13 +37,10 @@ LENGTHS = (50, 200, 1_000)
 SPEED_CHARS = 2_000
 
 
-def validation_text(model: CharRNN, mirror: str | None) -> str:
-    """The validation split of the corpus ``model`` trained on, as training cut it."""
-    meta = model.meta
-    train = meta.get("train_config") or {}
-    corpus = train.get("corpus") or meta["corpus"]
-    text = prepare(corpus, mirror).read_text(encoding="utf-8")
-    return split_text(text, float(train.get("val_fraction") or VAL_FRACTION_DEFAULT))[1]
+def validation(model: CharRNN, mirror: str | None) -> str:
+    """The validation split of the corpus ``model`` trained on (prepared first), as training cut it."""
+    prepare(model.meta["corpus"], mirror)
+    return validation_text(model.meta)
 
 
 def passages(text: str, length: int, count: int, rng: random.Random) -> list[str]:
@@ -137,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     models = load_styles(args.models, styles)
     load_s = round(time.perf_counter() - started, 2)
-    validation = {s: validation_text(m, args.mirror) for s, m in models.items()}
+    validation = {s: validation(m, args.mirror) for s, m in models.items()}
     report: dict = {"styles": styles, "seed": args.seed, "load_s": load_s, "close_call_bits": CLOSE_CALL_BITS}
     for length in [int(n) for n in args.lengths.split(",")]:
         rng = random.Random(f"{args.seed}-{length}")
