@@ -38,6 +38,10 @@ CLOSE_CALL_BITS = 10.0  # the best two closer than this over the whole text (bit
 SPAN = 256  # characters per stream when a long text is read as parallel streams
 CONTEXT = 256  # characters read before each stream's span (``surprisal_nats``)
 BINARY_SHARE = 0.01  # control characters (besides tab and newline) above this share: not text
+# Characters that editions typeset differently: a style that learned one form pays the unknown
+# cost for the other. Not folded into each other (the typography of a style's edition is part of
+# what the benchmark finds it by), but said, so that a reader can retype a quote and try again.
+VARIANTS = {'"': "“”", "“": '"', "”": '"', "'": "’‘", "‘": "'", "’": "'", "—": "-", "–": "-", "-": "—–"}
 
 
 def normalise(text: str) -> str:
@@ -79,6 +83,7 @@ class Reading:
     unknown_count: int
     seconds: float
     author: str = ""
+    variants: tuple[str, ...] = ()  # unknown characters the style knows in another typographic form
 
     @property
     def unknown_share(self) -> float:
@@ -123,9 +128,10 @@ def read(model: CharRNN, text: str, style: str) -> Reading:
     encoded = model.vocab.encode(text, "skip")
     nats = surprisal_nats(model, encoded.ids, span=SPAN, context=CONTEXT)  # (known,)
     author = str(model.meta.get("author") or "")
+    variants = tuple(c for c in encoded.unknown if any(v in model.vocab for v in VARIANTS.get(c, "")))
     return Reading(
         style, len(text), float(nats.sum()), tuple(encoded.unknown), encoded.unknown_count,
-        time.perf_counter() - started, author,
+        time.perf_counter() - started, author, variants,
     )  # fmt: skip
 
 
@@ -213,6 +219,13 @@ class Ranking:
             notes.append(
                 f"{len(unknown)} character(s) no style knows ({shown}): each costs every style {UNKNOWN_BITS:.1f} bits."
             )
+        for r in self.readings[:3]:
+            if r.variants and r.readable:
+                shown = ", ".join(repr(c) for c in r.variants)
+                notes.append(
+                    f"{r.style} learned other quotation marks or dashes than this text's ({shown}): each costs it "
+                    f"{UNKNOWN_BITS:.1f} bits. Retyped as its edition sets them, the text may rank it higher."
+                )
         return notes
 
     def as_dict(self) -> dict:

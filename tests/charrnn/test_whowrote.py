@@ -176,3 +176,16 @@ def test_a_long_text_read_as_parallel_streams_stays_close_to_the_full_pass(style
     text = novel(6_000, seed=1)[2_000:3_500]  # several 256-character spans, every character known
     exact = float(np.mean(surprisal_nats(prose, prose.vocab.encode(text).ids))) / math.log(2)
     assert read(prose, text, "prose").bits_per_char == pytest.approx(exact, abs=0.02)
+
+
+def test_a_style_that_learned_other_quotation_marks_is_told(styles):
+    # The novel has straight quotes (") only: curly ones are unknown to it, but it knows a variant.
+    text = novel(300, seed=8).replace('"', "“", 1)
+    ranking = who_wrote(styles, text)
+    prose = next(r for r in ranking.readings if r.style == "prose")
+    assert "“" in prose.unknown and prose.variants == ("“",)
+    assert any(
+        note.startswith("prose learned other quotation marks or dashes than this text's ('“')")
+        for note in ranking.notes
+    )
+    assert not any("quotation marks" in note for note in who_wrote(styles, novel(300, seed=8)).notes)
