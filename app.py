@@ -21,7 +21,7 @@ from playground import pages
 from playground.context import PageContext
 from playground.session import catalog, hub, state, styles
 from playground.session.catalog import ModelInfo
-from playground.train import workspace
+from playground.train import access, workspace
 
 RUN_STARTED = time.perf_counter()
 APP_DIR = Path(__file__).resolve().parent
@@ -143,9 +143,11 @@ def draw_pages(ctx: PageContext, model: CharRNN | str) -> None:
 def main() -> None:
     root = catalog.models_root(APP_DIR)
     work = workspace.workspace_root()
-    runs = workspace.list_runs(work)  # once a rerun: the sidebar's "Yours" and the Train tab read it
+    notes = access.open_links(work, ss, st.query_params.to_dict()) if not ss.get("booted") else []
+    # Once a rerun, and only this session's runs: the sidebar's "Yours", every tab and the Train tab read it.
+    runs = access.session_runs(work, ss)
     local = catalog.scan_models(root) + workspace.user_infos(runs)
-    notes = state.boot(pages.PAGES, local) if not ss.get("booted") else []
+    notes += state.boot(pages.PAGES, local) if not ss.get("booted") else []
     state.keep_widget_state(pages.PAGES)
     styles.process_hub_request()
     infos = local + styles.hub_infos()

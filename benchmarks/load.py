@@ -174,7 +174,7 @@ def start_training(root: Path, text: str) -> workspace.Run:
     plan = presets.plan(shape, budget, stats.train_chars, stats.val_chars, speed)
     run = workspace.start_run(root, text, "load-benchmark", plan.args(), plan.to_dict(), "benchmark")
     deadline = time.monotonic() + TIMEOUT_S
-    while not workspace.progress(now := workspace.read_run(run.path)).step:  # past the start, into the steps
+    while not presets.progress(now := workspace.read_run(run.path)).step:  # past the start, into the steps
         if time.monotonic() > deadline or now.state not in ("queued", "running"):
             raise RuntimeError(f"the training run did not start: {now.message}")
         time.sleep(0.5)

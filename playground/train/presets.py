@@ -21,7 +21,7 @@ from typing import Any
 
 from charrnn.files import atomic_write_json
 from charrnn.history import sample_steps
-from playground.train.workspace import PROJECT_DIR
+from playground.train import workspace
 
 PROBE_FILE = "probe.json"
 PROBE_MAX_AGE_S = 24 * 3600
@@ -215,7 +215,7 @@ def probe(root: Path, timeout_s: float) -> dict[str, dict[str, float]]:
         text=True,
         timeout=timeout_s,
         check=True,
-        cwd=PROJECT_DIR,
+        cwd=workspace.PROJECT_DIR,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     measured = json.loads(out.stdout.strip().splitlines()[-1])
@@ -239,9 +239,8 @@ def observed_speeds(runs: list) -> dict[str, float]:
 
 
 def training_rates(records: list[dict]) -> list[float]:
-    from playground.train import workspace
 
-    rates = [workspace.chars_per_s(a, b) for a, b in itertools.pairwise(records) if _training_only(b)]
+    rates = [chars_per_s(a, b) for a, b in itertools.pairwise(records) if _training_only(b)]
     return [rate for rate in rates if rate is not None]
 
 
@@ -252,3 +251,40 @@ def _training_only(record: dict) -> bool:
 
 if __name__ == "__main__":
     sys.exit(probe_main())
+
+
+# ---------------------------------------------------------------- a run's progress
+
+
+@dataclass(frozen=True)
+class Progress:
+    step: int
+    total: int
+    epoch: float
+    chars_per_s: float | None
+    left_s: float | None
+    best_val: float | None
+
+
+def progress(run: workspace.Run) -> Progress:
+    """Where a run stands, from its last records: speed from the last two, time left from the plan."""
+    records = run.records
+    total = int((run.spec.get("plan") or {}).get("steps") or 0)
+    if not records:
+        return Progress(0, total, 0.0, None, None, None)
+    last = records[-1]
+    speed = chars_per_s(records[-2], last) if len(records) >= 2 else None
+    step = int(last.get("step", 0))
+    left = None
+    if speed and total and step:
+        per_step = float(last.get("chars_seen", 0)) / step
+        left = max(0.0, (total - step) * per_step / speed)
+    vals = [r["val_loss"] for r in records if isinstance(r.get("val_loss"), int | float)]
+    return Progress(step, total, float(last.get("epoch", 0.0)), speed, left, min(vals) if vals else None)
+
+
+def chars_per_s(before: dict, after: dict) -> float | None:
+    """Training characters per second between two history records (None when none went by)."""
+    dt = float(after.get("elapsed_s", 0)) - float(before.get("elapsed_s", 0))
+    chars = float(after.get("chars_seen", 0)) - float(before.get("chars_seen", 0))
+    return chars / dt if dt > 0 and chars > 0 else None

@@ -1,8 +1,9 @@
-"""The Train tab's workspace: a user's text kept (checked by ``usertext``), training runs started as separate OS
-processes (``playground.train.runner`` around ``training.train``), followed through the files the trainer
+"""The Train tab's workspace: a user's text kept (checked by ``usertext``), training runs started as
+separate OS processes (``playground.train.runner`` around ``training.train``), followed through the files the trainer
 writes atomically, stopped with a signal, and cleaned up. No Streamlit here: the page is a thin layer.
 
-One folder per run under ``$CHARRNN_WORKSPACE/runs/<id>/``:
+One folder per run under ``$CHARRNN_WORKSPACE/runs/<id>/`` (``runs/`` and each folder 0700, their
+files 0600: a run holds someone's text; who may reach it is ``playground.train.access``'s to say):
 
     run.json      what was asked (name, text checksum and size, the trainer's arguments, planned steps)
     text.txt      the training text (the trainer's ``--text``; the copy check reads it again)
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from charrnn.files import atomic_write_json, atomic_write_text
+from charrnn.files import atomic_write_text
 from corpora.prepare import clean
 from corpora.training_text import text_sha256
 from playground.session import catalog
@@ -44,6 +45,8 @@ NICE = 10
 YOURS_PREFIX = "yours."  # the style key of a run's model: yours.<run id>
 ENDED = ("finished", "stopped", "killed", "failed", "cancelled")
 _SLUG = re.compile(r"[^A-Za-z0-9_-]+")
+ID_HEX = 32  # a run id ends in 128 random bits: the capability that opens the run (playground.train.access)
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 
 
 class BusyError(RuntimeError):
@@ -119,7 +122,7 @@ def runs_dir(root: Path) -> Path:
 
 def is_run_id(text: str) -> bool:
     """A run folder's name as new_run_id makes them (so a URL cannot name another path)."""
-    return bool(re.fullmatch(r"[A-Za-z0-9_-]{1,40}-[0-9a-f]{6}", text or ""))
+    return bool(re.fullmatch(rf"[A-Za-z0-9_-]{{1,40}}-[0-9a-f]{{{ID_HEX}}}", text or ""))
 
 
 def slug(name: str) -> str:
@@ -128,7 +131,8 @@ def slug(name: str) -> str:
 
 
 def new_run_id(name: str) -> str:
-    return f"{slug(name)}-{secrets.token_hex(3)}"
+    """The style's name (for whoever looks at the folder) and 128 random bits: only the bits open it."""
+    return f"{slug(name)}-{secrets.token_hex(ID_HEX // 2)}"
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -269,17 +273,38 @@ def start_run(root: Path, text: str, name: str, args: list[str], plan: dict[str,
     path = runs_dir(root) / new_run_id(name)
     text = clean(text)  # idempotent: as the trainer will read it, so the checksums agree
     try:
-        path.mkdir(parents=True)
-        atomic_write_text(path / "text.txt", text)
+        private_dir(runs_dir(root))
+        path.mkdir(mode=PRIVATE_DIR)
+        write_private(path / "text.txt", text)
         spec = {"name": name, "owner": owner, "created": time.time(), "args": trainer_args(path, name, args)}
         spec["plan"] = plan
         spec.update(text_sha256=text_sha256(text), chars=len(text), max_minutes=max_minutes())
-        atomic_write_json(path / "run.json", spec)
+        write_private(path / "run.json", json.dumps(spec, indent=2, ensure_ascii=False) + "\n")
     except OSError as e:
         shutil.rmtree(path, ignore_errors=True)
         raise OSError(e.errno, f"could not write the run's files ({e.strerror or e}): is the disk full?") from e
     launch(path)
     return Run(path, spec, "queued")
+
+
+def private_dir(path: Path) -> None:
+    """``path`` made if missing, and readable by the server's user only (an older one is tightened)."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    path.chmod(PRIVATE_DIR)
+
+
+def write_private(path: Path, text: str) -> None:
+    """``atomic_write_text``, then readable by the server's user only (the folder already shuts others out)."""
+    atomic_write_text(path, text)
+    path.chmod(PRIVATE_FILE)
+
+
+def delete_run(run: Run) -> None:
+    """Remove an ended run's folder, its text with it. BusyError while it is queued or running."""
+    now = read_run(run.path)
+    if now is not None and now.state in ("queued", "running"):
+        raise BusyError("This run is still going: stop it first, then delete it.")
+    shutil.rmtree(run.path)
 
 
 def trainer_args(path: Path, name: str, model_args: list[str]) -> list[str]:
@@ -296,6 +321,7 @@ def launch(path: Path) -> None:
     import subprocess  # here, not at import: the page never needs it otherwise
 
     log = open(path / "runner.log", "ab")  # noqa: SIM115 - handed to the child, closed below
+    os.chmod(log.fileno(), PRIVATE_FILE)
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "playground.train.runner", str(path)],
@@ -305,12 +331,13 @@ def launch(path: Path) -> None:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             env={**os.environ, "OMP_NUM_THREADS": "1"},
+            umask=0o077,  # the runner's and trainer's files (log, model, state) are the server user's only
         )
     finally:
         log.close()
     # At once, not when the runner gets to it (its imports take seconds on a busy machine): until
     # then a run without a runner.json would soon read as killed.
-    atomic_write_json(path / "runner.json", {"pid": process.pid, "time": time.time()})
+    write_private(path / "runner.json", json.dumps({"pid": process.pid, "time": time.time()}))
 
 
 def stop_run(run: Run) -> bool:
@@ -336,47 +363,14 @@ def queue_position(run: Run, runs: list[Run]) -> int:
 
 
 def user_infos(runs: list[Run]) -> list[catalog.ModelInfo]:
-    """The sidebar's "Yours": every run (of ``list_runs``) that ended with a usable checkpoint, newest first."""
+    """The sidebar's "Yours": each of ``runs`` (``access.session_runs``) that ended with a usable
+    checkpoint, newest first."""
     infos = []
     for run in runs:
         if run.usable:
             info = catalog.read_model_info(run.model_dir, YOURS_PREFIX + run.id, run.path, source="yours")
             infos.append(replace(info, name=run.name + ("" if run.state == "finished" else f" ({run.state})")))
     return infos
-
-
-@dataclass(frozen=True)
-class Progress:
-    step: int
-    total: int
-    epoch: float
-    chars_per_s: float | None
-    left_s: float | None
-    best_val: float | None
-
-
-def progress(run: Run) -> Progress:
-    """Where a run stands, from its last records: speed from the last two, time left from the plan."""
-    records = run.records
-    total = int((run.spec.get("plan") or {}).get("steps") or 0)
-    if not records:
-        return Progress(0, total, 0.0, None, None, None)
-    last = records[-1]
-    speed = chars_per_s(records[-2], last) if len(records) >= 2 else None
-    step = int(last.get("step", 0))
-    left = None
-    if speed and total and step:
-        per_step = float(last.get("chars_seen", 0)) / step
-        left = max(0.0, (total - step) * per_step / speed)
-    vals = [r["val_loss"] for r in records if isinstance(r.get("val_loss"), int | float)]
-    return Progress(step, total, float(last.get("epoch", 0.0)), speed, left, min(vals) if vals else None)
-
-
-def chars_per_s(before: dict, after: dict) -> float | None:
-    """Training characters per second between two history records (None when none went by)."""
-    dt = float(after.get("elapsed_s", 0)) - float(before.get("elapsed_s", 0))
-    chars = float(after.get("chars_seen", 0)) - float(before.get("chars_seen", 0))
-    return chars / dt if dt > 0 and chars > 0 else None
 
 
 def zip_model(model_dir: Path) -> bytes:
