@@ -5,7 +5,10 @@ pages/     one module (or small package) per tab, in ``pages.PAGES``; each decla
 context.py what every page is handed (``PageContext``)
 session/   a browser session's state: the settings and the URL (``params``), the styles on offer
            (``catalog``, ``hub``, ``styles``), the first run and the kept widgets (``state``)
-train/     the Train tab's process system: runs (``workspace``), the process around one
-           (``runner``), the presets and their speeds (``presets``); no Streamlit there
+train/     the Train tab's process system: runs (``workspace``), who may reach them (``access``),
+           the process around one (``runner``), the training text (``usertext``), the presets, their
+           speeds and a run's progress (``presets``); no Streamlit there
 html.py, charts.py, table.py, trace.py, copycheck.py: helpers several pages share
+examples.py, rank_colours.py, memory_view.py: helpers of the tabs being built on the registry
+           (each to move beside its page, or stay here if several pages share it)
 """
