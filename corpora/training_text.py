@@ -1,5 +1,5 @@
 """The training text a model was trained on, found again from its ``config.json`` meta, for the
-originality check: a registry corpus prepared on this machine, or the ``--text`` file it names.
+copy check: a registry corpus prepared on this machine, or the ``--text`` file it names.
 
 The split is the one training made (``split_text``: the first 90% trains, the rest validates), so
 the check sees exactly the characters the model learned from and never the validation text.
@@ -50,16 +50,8 @@ def prepare_command(name: str) -> str:
 def training_text(meta: dict, corpus: str | None = None) -> TrainingText:
     """The training split of the model whose ``config.json`` meta is ``meta`` (``corpus`` overrides
     the corpus it names). ``CopyCheckError`` says what is missing and the command that fixes it."""
-    name, file, val_fraction = _named_source(meta, corpus)
-    if name:
-        full, stem = _corpus_text(name), cached_path(name).with_suffix(".copyindex")
-        source = f"corpus {name}"
-    elif file:
-        full = _file_text(Path(file))
-        stem = cached_path(f"text-{text_sha256(full)[:16]}").with_suffix(".copyindex")
-        source = str(file)
-    else:
-        raise CopyCheckError("this model's config.json names neither a corpus nor a text file it was trained on")
+    name, source, full, val_fraction = _full_text(meta, corpus)
+    stem = cached_path(name or f"text-{text_sha256(full)[:16]}").with_suffix(".copyindex")
     expected = meta.get("text_sha256")
     if expected and expected != text_sha256(full) and not corpus:
         raise CopyCheckError(
@@ -67,6 +59,24 @@ def training_text(meta: dict, corpus: str | None = None) -> TrainingText:
             + (f"; prepare it again: `{prepare_command(name)} --force`" if name else "")
         )
     return TrainingText(source, split_text(full, val_fraction)[0], stem)
+
+
+def validation_text(meta: dict) -> str:
+    """The validation split of the model whose ``config.json`` meta is ``meta``: text of its style
+    that it never trained on. ``CopyCheckError`` as for ``training_text``."""
+    _, _, full, val_fraction = _full_text(meta, None)
+    return split_text(full, val_fraction)[1]
+
+
+def _full_text(meta: dict, corpus: str | None) -> tuple[str | None, str, str, float]:
+    """(registry corpus or None, a description of the source, the whole clean text, the validation
+    fraction) of what ``meta`` names; the corpus must be prepared already (nothing is fetched)."""
+    name, file, val_fraction = _named_source(meta, corpus)
+    if name:
+        return name, f"corpus {name}", _corpus_text(name), val_fraction
+    if file:
+        return None, str(file), _file_text(Path(file)), val_fraction
+    raise CopyCheckError("this model's config.json names neither a corpus nor a text file it was trained on")
 
 
 def _named_source(meta: dict, corpus: str | None) -> tuple[str | None, str | None, float]:
@@ -120,7 +130,7 @@ def skipped_note_path() -> Path:
 
 
 def prepare_for_models(models_dir: Path, mirror: str | None = None) -> list[str]:
-    """Prepare the corpus of every model under ``models_dir`` and build its originality index (the
+    """Prepare the corpus of every model under ``models_dir`` and build its copy-check index (the
     Docker build runs this); returns one line per corpus that could not be prepared."""
     problems: list[str] = []
     names = sorted({_corpus_of(config) for config in models_dir.glob("*/config.json")} - {None})

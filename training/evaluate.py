@@ -92,18 +92,33 @@ def evaluate_cold_start(model: CharRNN, text: str) -> dict:
     return {**cold_start(model, known_text(model, text)), "seconds": round(time.time() - start, 2)}
 
 
+def add_model_and_text(parser: argparse.ArgumentParser) -> None:
+    """The arguments of a command that reads a model and a text: a corpus split or a file."""
+    parser.add_argument("model", help="model directory or Hugging Face repo id")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--corpus", help="registry corpus name")
+    source.add_argument("--text", help="any UTF-8 text file (read whole)")
+    parser.add_argument("--split", choices=["val", "train", "all"], default="val", help="part of --corpus to read")
+    parser.add_argument("--val-fraction", type=float, default=0.1, help="as in training")
+    parser.add_argument("--mirror", help="corpus mirror folder (else $CHARRNN_CORPORA_MIRROR)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads")
+
+
+def model_and_text(args: argparse.Namespace) -> tuple[CharRNN, str, str]:
+    """The model, the text's name and the text (the split of a corpus) that ``add_model_and_text``'s
+    arguments name; raises CheckpointError, CorpusError, ValueError or OSError with a message."""
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model = CharRNN.from_pretrained(args.model)
+    name, text = load_text(args.corpus, args.text, args.mirror)
+    return model, name, select_split(text, args.split, args.val_fraction) if args.corpus else text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m training.evaluate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("model", help="model directory or Hugging Face repo id")
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--corpus", help="registry corpus name")
-    source.add_argument("--text", help="any UTF-8 text file (scored whole)")
-    parser.add_argument("--split", choices=["val", "train", "all"], default="val", help="part of --corpus to score")
-    parser.add_argument("--val-fraction", type=float, default=0.1, help="as in training")
-    parser.add_argument("--mirror", help="corpus mirror folder (else $CHARRNN_CORPORA_MIRROR)")
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    add_model_and_text(parser)
     parser.add_argument(
         "--cold-start",
         action="store_true",
@@ -119,13 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.adaptive and args.cold_start:
         parser.error("--adaptive and --cold-start are separate measures; give one")
-    if args.threads:
-        torch.set_num_threads(args.threads)
     try:
-        model = CharRNN.from_pretrained(args.model)
-        name, text = load_text(args.corpus, args.text, args.mirror)
-        if args.corpus:
-            text = select_split(text, args.split, args.val_fraction)
+        model, name, text = model_and_text(args)
         if args.adaptive:
             report = evaluate_adaptive(model, text, *adaptive_reader(model, args))
         elif args.cold_start:
