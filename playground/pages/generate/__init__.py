@@ -15,7 +15,7 @@ from charrnn import CharRNN, UnknownCharactersError
 from charrnn.copycheck import MIN_LENGTH_DEFAULT
 from playground import copycheck, html, table
 from playground.context import PageContext
-from playground.pages.generate import generation, inspector
+from playground.pages.generate import adapted, generation, inspector
 from playground.session import params
 from playground.session.params import Settings
 from playground.trace import Sample
@@ -34,6 +34,7 @@ KEPT: dict[str, object] = {
     "branch_char": None,
     "dist_all": False,
     "copy_min": MIN_LENGTH_DEFAULT,
+    **adapted.KEPT,
 }
 NEEDS_MODEL = True
 
@@ -250,6 +251,8 @@ def render(ctx: PageContext) -> None:
             st.warning("The kept text holds characters this model does not know: it is dropped.")
         if not ss.greedy and settings.sampling.greedy:
             st.info("Temperature 0 means greedy: the most likely character every time (the seed does not matter).")
+        if usable:
+            adapted.render(model, ctx.info.key, prime.text, settings)
     result: Sample | None = ss.get("sample")
     if result is None or result.trace is None:
         out.info(

@@ -8,13 +8,13 @@ from charrnn import CharRNN, UnknownCharactersError
 from charrnn.metrics import perplexity
 from playground import html, table
 from playground.context import PageContext
-from playground.pages.score import scoring
+from playground.pages.score import adaptive, scoring
 from playground.session import params
 from playground.session.catalog import ModelInfo
 
 NAME = "score"
 LABEL = "🔬 Score a text"
-KEPT: dict[str, object] = {"score_text": None}
+KEPT: dict[str, object] = {"score_text": None, **adaptive.KEPT}
 NEEDS_MODEL = True
 
 
@@ -53,6 +53,7 @@ def render(ctx: PageContext) -> None:
     result = scored(info, model, text)
     if result is not None:
         show_score(info, result, text)
+        adaptive.render(model, info.key, result)
 
 
 def scored(info: ModelInfo, model: CharRNN, text: str) -> scoring.Score | None:
