@@ -95,13 +95,14 @@ def read_with_progress(slot: str, current: Reading, label: str) -> None:
     """Read on with a progress bar and a Stop button (a click stops it at the next segment)."""
     if current.finished:
         return
-    bar_slot, button_slot = st.columns([5, 1], vertical_alignment="center")
-    bar = bar_slot.progress(current.done / max(1, len(current.ids)), text=label)
-    button_slot.button("⏹ Stop", key=f"{slot}_stop", on_click=stop, args=(slot,), width="stretch")
+    holder = st.empty()  # the bar and the button, cleared once the reading ends
+    with holder.container():
+        bar_slot, button_slot = st.columns([5, 1], vertical_alignment="center")
+        bar = bar_slot.progress(current.done / max(1, len(current.ids)), text=label)
+        button_slot.button("⏹ Stop", key=f"{slot}_stop", on_click=stop, args=(slot,), width="stretch")
 
     def progress(done: int, total: int) -> None:
         bar.progress(done / total, text=f"{label} {done:,} of {total:,} characters")
 
     current.read_on(progress)
-    bar_slot.empty()
-    button_slot.empty()
+    holder.empty()
