@@ -34,6 +34,7 @@ def render(model: CharRNN, style: str, prime: str, s: Settings) -> None:
         text = ss.get("adapt_text") or ""
         ids = model.vocab.encode(text[:ADAPT_MAX], policy="skip").ids
         if not ids:
+            ss.pop(SLOT, None)  # the adapted copy of the weights goes with the text
             st.caption(
                 "Nothing to adapt to yet." if not text.strip() else "No character of it is in this style's vocabulary."
             )

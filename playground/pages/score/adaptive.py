@@ -31,6 +31,7 @@ def running_bits(nats: np.ndarray) -> np.ndarray:
 def render(model: CharRNN, style: str, result: Score) -> None:
     """The toggle, and once on: the adaptive reading (with progress and Stop) and its comparison."""
     if not st.toggle("🧪 Adapt while reading", key="score_adapt", help=HELP):
+        st.session_state.pop(SLOT, None)  # the adapted copy of the weights goes with it
         return
     settings = adapting.app_settings(model)
     text = "".join(result.chars)
