@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from charrnn import CharRNN, generate
+from charrnn.adaptive import AdaptiveSettings
 from playground import adapting
 from playground.session.params import Settings
 
@@ -23,6 +24,7 @@ def start(key: tuple) -> None:
 
 
 def render(model: CharRNN, style: str, prime: str, s: Settings) -> None:
+    """The expander: the text to adapt to, what is cut from it, the button, the reading and the samples."""
     ss = st.session_state
     with st.expander("🧪 Adapt to a text first", expanded=bool(ss.get("adapt_text"))):
         st.text_area(
@@ -56,7 +58,10 @@ def render(model: CharRNN, style: str, prime: str, s: Settings) -> None:
         side_by_side(model, reading, prime, s, settings)
 
 
-def side_by_side(model: CharRNN, reading: adapting.Reading, prime: str, s: Settings, settings) -> None:
+def side_by_side(
+    model: CharRNN, reading: adapting.Reading, prime: str, s: Settings, settings: AdaptiveSettings
+) -> None:
+    """The same prime and seed written from the adapted weights and from the trained ones."""
     length = min(s.length, SAMPLE_MAX)
     sampling = s.sampling_for(len(model.vocab))
     left, right = st.columns(2)

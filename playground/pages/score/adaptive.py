@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from charrnn import CharRNN
+from charrnn.adaptive import AdaptiveSettings
 from charrnn.metrics import bits_per_char
 from playground import adapting, html
 from playground.pages.score.scoring import Score
@@ -41,7 +42,8 @@ def render(model: CharRNN, style: str, result: Score) -> None:
     show(reading, result, settings)
 
 
-def show(reading: adapting.Reading, result: Score, settings) -> None:
+def show(reading: adapting.Reading, result: Score, settings: AdaptiveSettings) -> None:
+    """Both figures over the characters read so far, their running bits/char, the adaptive colours."""
     adaptive = reading.surprisal  # (n,): the characters read so far
     n = len(adaptive)
     if n == 0:
