@@ -120,6 +120,10 @@ def show_curves(ctx: PageContext, text: str) -> None:
         title = f"influence k characters back, relative to k = 1 ({CURVE['positions']} positions)"
         st.vega_lite_chart(memory_view.log_line_spec(curves, "k", "relative influence", title), width="stretch")
         st.markdown(memory_view.curves_sentence(distances, CURVE["max_distance"]))
+        st.caption(
+            f"Each model reads the characters of this text it knows (others are dropped for it): "
+            f"{CURVE['positions']} positions, each after {CURVE['context']} characters read without gradients."
+        )
     for note in notes:
         st.caption(note)
 
