@@ -79,7 +79,7 @@ def log_line_spec(series: Mapping[str, np.ndarray], x: str, y: str, title: str, 
         "data": {"values": rows},
         "mark": {"type": "line", "tooltip": True},
         "encoding": {
-            "x": {"field": x, "type": "quantitative", "title": x},
+            "x": {"field": x, "type": "quantitative", "title": x, "axis": {"tickMinStep": 1}},  # whole k
             "y": {"field": y, "type": "quantitative", "title": y, "scale": {"type": "log"}, "axis": {"format": ".0e"}},
             "color": {"field": "model", "type": "nominal", "sort": list(series), "legend": {"orient": "top"}},
             "tooltip": [
