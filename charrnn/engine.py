@@ -210,6 +210,14 @@ class Stepper:
             for k, a in enumerate(self._c):
                 a[...] = np.asarray(state[1][k])  # type: ignore[index]
 
+    def select(self, rows: Sequence[int] | np.ndarray) -> None:
+        """Stream i takes the state of stream ``rows[i]`` (B,), all streams at once: how a beam
+        search keeps the states of the partial texts it chose (a row may be taken many times)."""
+        rows = np.asarray(rows, dtype=np.intp)
+        self._hs[...] = self._hs[rows]  # (B, L*H): every layer's h in one gather
+        for c in self._c:
+            c[...] = c[rows]  # (B, H)
+
     # ---- cells: g holds the pre-activation (B, G) (GRU: g = W_hh h + b_hh, gi = the input side) ----
 
     def _rnn(self, c: np.ndarray | None, h_old: np.ndarray, h_out: np.ndarray) -> None:

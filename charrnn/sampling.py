@@ -141,15 +141,26 @@ class Step:
     probs: np.ndarray  # after top-k and top-p, renormalised: what was sampled from
 
 
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+def softmax(logits: np.ndarray, temperature: float = 1.0, *, log: bool = False) -> np.ndarray:
     """softmax(logits / temperature) over the last axis, in float64: the product's one softmax.
-    Shifted by the maximum, so logits in the hundreds (or a tiny temperature) cannot overflow."""
-    z = logits.astype(np.float64)  # a copy: (..., V)
+    Shifted by the maximum, so logits in the hundreds (or a tiny temperature) cannot overflow.
+    ``log=True`` returns its logarithm, exact where the probabilities underflow to 0 (what a beam
+    search adds up over hundreds of characters)."""
+    z = _shifted(logits, temperature)  # (..., V); the maximum is 0, so the sum below is in [1, V]
+    if log:
+        z -= np.log(_sum(np.exp(z), axis=-1, keepdims=True))
+        return z
+    np.exp(z, out=z)
+    z /= _sum(z, axis=-1, keepdims=True)
+    return z
+
+
+def _shifted(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """logits / temperature - their maximum over the last axis, as a float64 copy (..., V)."""
+    z = logits.astype(np.float64)
     if temperature != 1:
         z /= temperature
     z -= _max(z, axis=-1, keepdims=True)
-    np.exp(z, out=z)
-    z /= _sum(z, axis=-1, keepdims=True)
     return z
 
 
@@ -267,7 +278,12 @@ def _check_request(prime: object, length: object, seed: object) -> None:
     """Refuse what would otherwise fail deep inside (or far from the caller) with one clear line."""
     if not isinstance(prime, str):
         raise ValueError(f"prime must be a str (got {type(prime).__name__})")
-    if not (isinstance(length, numbers.Integral) and 0 <= length <= MAX_LENGTH):
-        raise ValueError(f"length must be a whole number between 0 and {MAX_LENGTH} (got {length!r})")
+    check_whole_number("length", length, 0, MAX_LENGTH)
     if seed is not None and not (isinstance(seed, numbers.Integral) and seed >= 0):
         raise ValueError(f"seed must be None or a whole number >= 0 (got {seed!r})")
+
+
+def check_whole_number(name: str, value: object, low: int, high: int) -> None:
+    """Refuse anything but a whole number in [low, high], naming the setting in one line."""
+    if not (isinstance(value, numbers.Integral) and low <= value <= high):
+        raise ValueError(f"{name} must be a whole number between {low} and {high} (got {value!r})")
