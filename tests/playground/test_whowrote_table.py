@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from charrnn.whowrote import Reading, rank
-from playground.whowrote_table import (
+from playground.pages.score.whowrote_table import (
     CLOSE_COLOUR,
     OTHER_COLOUR,
     UNREADABLE_COLOUR,
