@@ -44,8 +44,8 @@ def style(root: Path, texts: Path, name: str, text: str) -> None:
 def styles(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A models folder with "prose" (a made-up novel) and "code" (a made-up program)."""
     root, texts = tmp_path_factory.mktemp("whowrote-app"), tmp_path_factory.mktemp("whowrote-texts")
-    style(root, texts, "prose", novel(12_000, seed=1))
-    style(root, texts, "code", program(12_000, seed=1))
+    style(root, texts, "prose", novel(30_000, seed=1))  # 3,000 characters of validation text each
+    style(root, texts, "code", program(30_000, seed=1))
     return root
 
 
@@ -110,6 +110,7 @@ def test_a_pasted_text_and_any_styles_characters(monkeypatch, styles):
     text = program(300, seed=5)
     at.text_area(key="score_text").set_value(text)
     ok(at.run())
+    assert not any("An example from" in c.value for c in at.caption)  # the example is gone
     assert ranked_styles(at)[0] == "code" and at.success[0].value.startswith("code wrote it")
     assert at.table[0].value["unknown"].tolist()[-1] > 0  # prose never saw digits or brackets
     bits = {m.label: m.value for m in at.metric}["bits/char"]

@@ -25,7 +25,7 @@ from playground.session.catalog import ModelInfo
 ss = st.session_state
 TEXT_KEY = "score_text"  # the score page's text box
 OPENED_KEY = "score_example_opened"  # the box was filled once: a box the user empties stays empty
-SOURCE_KEY = "score_example_source"
+SOURCE_KEY = "score_example_source"  # (the example's text, where it comes from)
 OTHER_KEY = "score_example_of"
 CACHE_KEY = "whowrote_cache"
 FORMATS = {"bits/char": "{:.3f}", "perplexity": "{:.2f}", "unknown": "{:.1%}"}
@@ -41,12 +41,17 @@ def usable(ctx: PageContext) -> list[ModelInfo]:
     return [i for i in ctx.infos if not i.error]
 
 
-def put_example(info: ModelInfo) -> None:
-    """Fill the text box with a new passage of ``info``'s validation text (a button's callback)."""
-    drawn = example(info, random.randrange(1 << 30))
+def put_example(info: ModelInfo, tries: int = 5) -> None:
+    """Fill the text box with a new passage of ``info``'s validation text (a button's callback):
+    another than the box holds, unless a few draws find none (a short text has few line starts)."""
+    drawn = None
+    for _ in range(tries):
+        drawn = example(info, random.randrange(1 << 30))
+        if drawn is None or drawn.text != ss.get(TEXT_KEY):
+            break
     if drawn is not None:
         ss[TEXT_KEY] = drawn.text
-        ss[SOURCE_KEY] = f"An example from {drawn.source}."
+        ss[SOURCE_KEY] = (drawn.text, f"An example from {drawn.source}.")
 
 
 def open_on_example(ctx: PageContext) -> None:
@@ -65,8 +70,9 @@ def example_of_other(others: dict[str, ModelInfo]) -> None:
 
 def example_buttons(ctx: PageContext) -> None:
     """ "Another example" of the selected style, and any other style's one click away."""
-    if ss.get(SOURCE_KEY) and ss.get(TEXT_KEY):
-        st.caption(ss[SOURCE_KEY])
+    shown, source = ss.get(SOURCE_KEY) or (None, "")
+    if shown is not None and shown == ss.get(TEXT_KEY):  # said while the box still holds the example
+        st.caption(source)
     c1, c2 = st.columns([1, 4], vertical_alignment="bottom")
     c1.button(
         "🎲 Another example", on_click=put_example, args=(ctx.info,),
