@@ -18,6 +18,7 @@ from charrnn import CharRNN
 from corpora.training_text import split_text
 from playground.pages import score
 from playground.pages.score import scoring
+from playground.session import catalog
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 240  # seconds for one page run; generous: the machine is shared
@@ -139,3 +140,19 @@ def test_bad_input_gets_a_message_not_a_traceback(monkeypatch, styles, text, mes
     at.text_area(key="score_text").set_value("")
     ok(at.run())
     assert "Paste a text above" in at.info[0].value  # emptied by the user: it stays empty
+
+
+def test_a_hub_style_reads_the_text_too(monkeypatch, styles, fake_hub):
+    import streamlit as st
+
+    st.cache_resource.clear()
+    fake_hub.add_repo("alice/code-hub", {n: (styles / "code" / n).read_bytes() for n in catalog.MODEL_FILES})
+    at = open_score(monkeypatch, styles, "prose")
+    at.text_input(key="hub_repo").set_value("alice/code-hub")
+    next(b for b in at.button if "Load from the Hub" in b.label).click()
+    ok(at.run())
+    assert at.session_state["style"] == "hf:alice/code-hub"
+    at.text_area(key="score_text").set_value(program(300, seed=6))
+    ok(at.run())
+    assert sorted(ranked_styles(at)[:2]) == ["alice/code-hub", "code"] and ranked_styles(at)[-1] == "prose"
+    assert at.warning[0].value.startswith("A close call between")  # the same weights, read twice
