@@ -20,11 +20,13 @@ RUN useradd --create-home --uid 1000 --shell /usr/sbin/nologin user
 
 WORKDIR /home/user/app
 
-# Every package at the version CI passed with (requirements.lock); torch is pinned to its CPU build
-# (2.13.0+cpu), which only PyTorch's CPU index has: ~200 MB instead of several GB of CUDA. A layer
-# of its own, so that code and model changes rebuild in seconds.
+# Every package at the version CI passed with (requirements.lock), installed as the README and CI
+# do (scripts/install.sh): torch's pinned CPU build (2.13.0+cpu) from PyTorch's CPU index, the only
+# place it is published (~200 MB instead of several GB of CUDA), then the lock from PyPI. A layer of
+# its own, so that code and model changes rebuild in seconds.
 COPY --chown=user:user requirements.lock ./
-RUN pip install --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.lock
+COPY --chown=user:user scripts/install.sh scripts/
+RUN bash scripts/install.sh requirements.lock
 
 USER user
 ENV HOME=/home/user \

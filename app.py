@@ -17,6 +17,7 @@ import streamlit as st
 
 from charrnn import CharRNN, CheckpointError, sample
 from playground import (
+    access,
     catalog,
     compare_page,
     download_page,
@@ -160,8 +161,6 @@ def boot(infos: list[ModelInfo]) -> list[str]:
     ss.alts, ss.preview_t, ss.x_axis, ss.loss_unit, ss.log_steps = 5, 1.5, "step", "nats", False
     ss.dist_all = False
     ss.pending = "seed" in st.query_params  # a shared link shows its sample at once
-    if workspace.is_run_id(st.query_params.get("run", "")):  # a reload finds its run again
-        ss.train_run = st.query_params["run"]
     notes += compare_page.boot(st.query_params.to_dict(), infos, ss.style)
     for key in [
         k for k in ss.grid_styles if hub.is_hub_key(k)
@@ -171,6 +170,20 @@ def boot(infos: list[ModelInfo]) -> list[str]:
             notes.append(f"The grid's Hub model {hub.repo_of(key)} cannot be loaded: {error}.")
             ss.grid_styles.remove(key)
     return notes
+
+
+def open_links(work: Path) -> list[str]:
+    """First run of a session: a link's run (``?run=ID``, or ``?style=yours.ID``) opened, its id being
+    the capability (``playground.access``); anything else gets the one "no such run" message."""
+    link = st.query_params.get("run")
+    if link is not None:
+        if access.open_link(work, ss, link) is None:
+            return [access.NO_SUCH_RUN]
+        ss.train_run = link  # a reload, another tab, a restart: the Train tab follows the run again
+    style = st.query_params.get("style", "")
+    if style.startswith(workspace.YOURS_PREFIX):
+        access.open_link(work, ss, style.removeprefix(workspace.YOURS_PREFIX))  # else boot says "no style"
+    return []
 
 
 def keep_widget_state() -> None:
@@ -343,9 +356,11 @@ def no_models(root: Path) -> None:
 def main() -> None:
     root = catalog.models_root(APP_DIR)
     work = workspace.workspace_root()
-    runs = workspace.list_runs(work)  # once a rerun: the sidebar's "Yours" and the Train tab read it
+    notes = open_links(work) if not ss.get("booted") else []
+    # Once a rerun, and only this session's runs: the sidebar's "Yours", every tab and the Train tab read it.
+    runs = access.session_runs(work, ss)
     local = catalog.scan_models(root) + workspace.user_infos(runs)
-    notes = boot(local) if not ss.get("booted") else []
+    notes += boot(local) if not ss.get("booted") else []
     keep_widget_state()
     process_hub_request()
     infos = local + hub_infos()

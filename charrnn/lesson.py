@@ -245,3 +245,24 @@ def paths_to_W_H(result: Lesson, weights: Weights) -> dict[tuple[int, int], np.n
             parts[step.t, earlier.t] = np.outer(delta, earlier.h_prev)  # (d, d)
             delta = (1.0 - earlier.h_prev**2) * (weights.W_H.T @ delta)  # dL_t/da_{s-1}
     return parts
+
+
+# ---- how far back the gradient reaches ----
+
+
+def jacobian_products(result: Lesson, weights: Weights) -> list[np.ndarray]:
+    """dh_T/dh_{T-k} (d, d) for k = 0 .. T, from the last step back: J_0 = I and, one step further
+    back, J_k = J_{k-1} diag(1 - h_{T-k+1}^2) W_H, since dh_t/dh_{t-1} = diag(1 - h_t^2) W_H.
+    Backpropagation multiplies by their transposes, prod W_H^T diag(1 - h^2): the same norms."""
+    product = np.eye(weights.hidden)
+    products = [product]
+    for step in reversed(result.steps):
+        product = product @ ((1.0 - step.h**2)[:, None] * weights.W_H)  # @ diag(1 - h_t^2) W_H
+        products.append(product)
+    return products
+
+
+def jacobian_norms(result: Lesson, weights: Weights) -> np.ndarray:
+    """(T + 1,) the spectral norm of dh_T/dh_{T-k} for k = 0 .. T: the most a gradient arriving at
+    h_T can grow (over 1) or shrink (under 1) on its way k steps back."""
+    return np.array([np.linalg.norm(j, 2) for j in jacobian_products(result, weights)])

@@ -151,9 +151,13 @@ class CharRNN(
 
     def forward(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
         """ids (B, T) int64 -> logits (B, T, V) and the state after the last character."""
-        x = self.embed_drop(self.embed(ids))  # (B, T, E)
+        return self.read_embedded(self.embed_drop(self.embed(ids)), state)
+
+    def read_embedded(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """The model after its embedding: x (B, T, E) -> logits (B, T, V) and the state after the
+        last character (``charrnn.memory`` differentiates the log-probabilities with respect to x)."""
         if state is None and self.has_start_state:
-            state = self.initial_state(ids.shape[0])
+            state = self.initial_state(x.shape[0])
         h, state = self._recur(x, state)  # (B, T, H)
         return self.head(self.out_drop(h)), state  # (B, T, V)
 

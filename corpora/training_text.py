@@ -50,16 +50,8 @@ def prepare_command(name: str) -> str:
 def training_text(meta: dict, corpus: str | None = None) -> TrainingText:
     """The training split of the model whose ``config.json`` meta is ``meta`` (``corpus`` overrides
     the corpus it names). ``CopyCheckError`` says what is missing and the command that fixes it."""
-    name, file, val_fraction = _named_source(meta, corpus)
-    if name:
-        full, stem = _corpus_text(name), cached_path(name).with_suffix(".copyindex")
-        source = f"corpus {name}"
-    elif file:
-        full = _file_text(Path(file))
-        stem = cached_path(f"text-{text_sha256(full)[:16]}").with_suffix(".copyindex")
-        source = str(file)
-    else:
-        raise CopyCheckError("this model's config.json names neither a corpus nor a text file it was trained on")
+    name, source, full, val_fraction = _full_text(meta, corpus)
+    stem = cached_path(name or f"text-{text_sha256(full)[:16]}").with_suffix(".copyindex")
     expected = meta.get("text_sha256")
     if expected and expected != text_sha256(full) and not corpus:
         raise CopyCheckError(
@@ -67,6 +59,24 @@ def training_text(meta: dict, corpus: str | None = None) -> TrainingText:
             + (f"; prepare it again: `{prepare_command(name)} --force`" if name else "")
         )
     return TrainingText(source, split_text(full, val_fraction)[0], stem)
+
+
+def validation_text(meta: dict) -> str:
+    """The validation split of the model whose ``config.json`` meta is ``meta``: text of its style
+    that it never trained on. ``CopyCheckError`` as for ``training_text``."""
+    _, _, full, val_fraction = _full_text(meta, None)
+    return split_text(full, val_fraction)[1]
+
+
+def _full_text(meta: dict, corpus: str | None) -> tuple[str | None, str, str, float]:
+    """(registry corpus or None, a description of the source, the whole clean text, the validation
+    fraction) of what ``meta`` names; the corpus must be prepared already (nothing is fetched)."""
+    name, file, val_fraction = _named_source(meta, corpus)
+    if name:
+        return name, f"corpus {name}", _corpus_text(name), val_fraction
+    if file:
+        return None, str(file), _file_text(Path(file)), val_fraction
+    raise CopyCheckError("this model's config.json names neither a corpus nor a text file it was trained on")
 
 
 def _named_source(meta: dict, corpus: str | None) -> tuple[str | None, str | None, float]:

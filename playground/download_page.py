@@ -10,6 +10,7 @@ import streamlit as st
 from playground import catalog, hub, snippets, workspace
 from playground.catalog import ModelInfo
 from playground.params import Settings
+from training import export_web
 
 
 def render(info: ModelInfo, settings: Settings, app_dir: Path) -> None:
@@ -32,6 +33,7 @@ def render(info: ModelInfo, settings: Settings, app_dir: Path) -> None:
                 on_click="ignore",
             )
             st.caption(snippets.format_size(path.stat().st_size))
+    web_page_button(info)
     source = info.key.removeprefix(hub.HUB_PREFIX) if info.source == "hub" else shown_path(info.path, app_dir)
     st.markdown("#### Use it in Python")
     st.code(snippets.python_snippet(source, settings), language="python")
@@ -68,6 +70,21 @@ def shown_path(path: Path, app_dir: Path) -> str:
         return str(path.resolve().relative_to(app_dir))
     except ValueError:
         return str(path)
+
+
+def web_page_button(info: ModelInfo) -> None:
+    """The style as one HTML page that writes offline in any browser, built when clicked; its texts
+    link back to this app (the URL the browser sees)."""
+    app_url = st.context.url
+    st.download_button(
+        "⬇️ One web page that writes offline (.html)",
+        data=lambda: export_web.page_html(info.path, app_url=app_url, style=info.key, exact=True),
+        file_name=f"{workspace.slug(info.name)}.html",
+        mime="text/html",
+        key="dl_web",
+        on_click="ignore",
+    )
+    st.caption("The weights, the model and the sampler in one file: no server; the same seed writes the same text.")
 
 
 def zip_button(model_dir: Path, name: str, key: str) -> None:

@@ -12,19 +12,21 @@ from pathlib import Path
 
 import streamlit as st
 
-from playground import catalog, charts, download_page, presets, timeline, workspace
+from playground import access, catalog, charts, download_page, presets, timeline, workspace
 from playground.presets import Plan, Shape
 
 REFRESH_S = 2.0
-SOURCES = ("Paste", "Upload a .txt", "A prepared corpus")
+SOURCES = ("Paste", "Upload .txt files", "A prepared corpus")
 CELLS = ("lstm", "gru", "rnn")
 
 
 def render(root: Path, runs: list[workspace.Run], select_style: Callable[[str], None], app_dir: Path) -> None:
-    """``runs``: the workspace's runs, as ``workspace.list_runs(root)`` read them for this rerun."""
+    """``runs``: this session's runs, as ``access.session_runs`` read them for this rerun."""
     ss = st.session_state
     ss.setdefault("train_owner", secrets.token_hex(8))
     run = next((r for r in runs if r.id == ss.get("train_run")), None)
+    if run is None and ss.pop("train_run", None):
+        st.info(access.NO_SUCH_RUN, icon="🔒")  # deleted, expired, or never this session's
     if run is not None:
         if run.state in ("queued", "running"):  # a reload is the same browser session: it owns the run
             ss.train_owner = run.spec.get("owner") or ss.train_owner
@@ -35,47 +37,53 @@ def render(root: Path, runs: list[workspace.Run], select_style: Callable[[str], 
         "Paste a text (your tweets, lyrics, code, a favourite author), pick how long to train, and watch the "
         "samples go from gibberish to style. The run is the project's own trainer, in its own process."
     )
-    text, name = text_input(root)
-    if text is not None:
-        settings(root, runs, text, name)
+    given, name = text_input(root)
+    if given is not None:
+        settings(root, runs, given, name)
     runs_list(runs)
 
 
 # ---------------------------------------------------------------- the text
 
 
-def text_input(root: Path) -> tuple[str | None, str]:
+def text_input(root: Path) -> tuple[workspace.Given | None, str]:
     """The checked text and a name for the style, or (None, "") with the reason shown."""
     st.session_state.setdefault("train_source", SOURCES[0])
     source = st.segmented_control("Text", SOURCES, key="train_source") or SOURCES[0]
-    data: bytes | str | None = None
+    parts: list[tuple[str, bytes | str]] = []
     name = "my-text"
     if source == SOURCES[0]:
-        data = st.text_area("Training text", key="train_text", height=180, placeholder="Paste 5,000+ characters")
+        text = st.text_area("Training text", key="train_text", height=180, placeholder="Paste 5,000+ characters")
+        parts = [("", text)] if text else []
     elif source == SOURCES[1]:
-        upload = st.file_uploader("A UTF-8 .txt file", type=["txt"], key="train_upload")
-        if upload is not None:
-            data, name = upload.getvalue(), Path(upload.name).stem
+        uploads = st.file_uploader(
+            f"UTF-8 .txt files, up to {workspace.MAX_MB} MB in all (several are joined in the order given)",
+            type=["txt"],
+            key="train_upload",
+            accept_multiple_files=True,
+        )
+        parts = [(upload.name, upload.getvalue()) for upload in uploads or []]
+        name = Path(parts[0][0]).stem if parts else name
     else:
         corpora = workspace.prepared_corpora()
         if not corpora:
             st.info("No corpus is prepared on this machine (`python -m corpora prepare NAME` makes one).")
             return None, ""
         name = st.selectbox("Corpus", list(corpora), key="train_corpus") or next(iter(corpora))
-        data = corpora[name].read_bytes()
-    if not data:
+        parts = [("", corpora[name].read_bytes())]
+    if not parts:
         return None, ""
     try:
-        return checked_text(data), name
+        return checked(tuple(parts)), name
     except workspace.TextError as e:
         st.error(str(e), icon="📄")
         return None, ""
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def checked_text(data: bytes | str) -> str:
-    """``workspace.check_text``, once per text: not again (cleaning up to 10 MB) on every rerun of the page."""
-    return workspace.check_text(data)
+def checked(parts: tuple[tuple[str, bytes | str], ...]) -> workspace.Given:
+    """``workspace.check_given``, once per text: not again (cleaning up to 10 MB) on every rerun of the page."""
+    return workspace.check_given(parts)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -95,11 +103,14 @@ def speeds(root: Path, runs: list[workspace.Run]) -> dict | None:
 # ---------------------------------------------------------------- the model
 
 
-def settings(root: Path, runs: list[workspace.Run], text: str, name: str) -> None:
+def settings(root: Path, runs: list[workspace.Run], given: workspace.Given, name: str) -> None:
+    text = given.text
     stats = text_stats(text)
+    if len(given.names) > 1:
+        st.caption(f"{len(given.names)} files, joined in this order: " + ", ".join(given.names))
     st.markdown(
-        f"**{stats.chars:,} characters**, {stats.distinct} distinct · trains on the first {stats.train_chars:,}, "
-        f"validates on the last {stats.val_chars:,} (10%)"
+        f"**{given.chars:,} characters** ({workspace.format_size(given.size)}), {stats.distinct} distinct · "
+        f"trains on the first {stats.train_chars:,}, validates on the last {stats.val_chars:,} (10%)"
     )
     measured = speeds(root, runs)
     if measured is None:
@@ -164,6 +175,7 @@ def start(root: Path, text: str, name: str, plan: Plan) -> None:
     except (workspace.BusyError, OSError) as e:
         st.error(str(e), icon="⏳")
         return
+    access.grant(ss, run.id)
     ss.train_run = run.id
     st.rerun()
 
@@ -183,9 +195,9 @@ def follow(root: Path, run: workspace.Run, select_style: Callable[[str], None], 
 
 @st.fragment(run_every=REFRESH_S)
 def live(root: Path, run_id: str) -> None:
-    run = workspace.read_run(workspace.runs_dir(root) / run_id)
+    run = access.session_run(root, st.session_state, run_id)
     if run is None:
-        st.warning("This run's folder is gone.")
+        st.warning(access.NO_SUCH_RUN)
         return
     if run.state not in ("queued", "running"):
         st.rerun(scope="app")  # it ended: the whole page redraws, the sidebar lists the new style
@@ -195,10 +207,11 @@ def live(root: Path, run_id: str) -> None:
 def show_run(run: workspace.Run, app_dir: Path | None) -> None:
     st.markdown(f"#### {run.name} · {run.state}")
     if run.state == "queued":
-        position = workspace.queue_position(run, workspace.active(workspace.list_runs(run.path.parents[1])))
+        # Counted over every session's runs, but only counts are shown: never whose run waits.
+        queued = [r for r in workspace.list_runs(run.path.parents[1]) if r.state == "queued"]
         st.info(
-            f"Waiting for a free slot: number {position} in the queue (at most {workspace.max_trainings()} "
-            "run(s) train at once on this server).",
+            f"Waiting for a free slot: number {workspace.queue_position(run, queued)} in the queue, "
+            f"{len(queued)} waiting (at most {workspace.max_trainings()} run(s) train at once on this server).",
             icon="⏳",
         )
     elif run.message:
@@ -254,14 +267,36 @@ def download_zip(run: workspace.Run) -> None:
 
 
 def runs_list(runs: list[workspace.Run]) -> None:
+    """This session's runs (``access.session_runs``; every run with ``CHARRNN_SHARED_WORKSPACE=1``)."""
     if not runs:
         return
-    with st.expander(f"Runs in this workspace ({len(runs)})", expanded=False):
+    title = "Runs in this workspace" if access.shared_workspace() else "Your runs"
+    with st.expander(f"{title} ({len(runs)})", expanded=False):
+        st.caption("A run's link (the address while you follow it) is its only key: keep it to come back.")
         for run in runs:
-            c1, c2 = st.columns([4, 1])
+            c1, c2, c3 = st.columns([4, 1, 1])
             best = workspace.progress(run).best_val
             shown = f" · best {best:.3f} nats/char" if best is not None else ""
             c1.markdown(f"**{run.name}** · {run.state} · {run.spec.get('chars', 0):,} characters{shown}")
             if c2.button("Follow", key=f"follow_{run.id}"):
                 st.session_state.train_run = run.id
                 st.rerun()
+            if run.state in workspace.ENDED and c3.button("🗑 Delete", key=f"delete_{run.id}"):
+                delete(run)
+
+
+def delete(run: workspace.Run) -> None:
+    """Remove a run and its text from the disk; the session forgets it (its style leaves the sidebar)."""
+    ss = st.session_state
+    if not access.allowed(ss, run.id):
+        st.error(access.NO_SUCH_RUN)
+        return
+    try:
+        workspace.delete_run(run)
+    except (workspace.BusyError, OSError) as e:
+        st.error(f"Could not delete {run.name}: {e}")
+        return
+    access.revoke(ss, run.id)
+    if ss.get("train_run") == run.id:
+        ss.pop("train_run")
+    st.rerun()

@@ -2,7 +2,8 @@
 processes (``playground.runner`` around ``training.train``), followed through the files the trainer
 writes atomically, stopped with a signal, and cleaned up. No Streamlit here: the page is a thin layer.
 
-One folder per run under ``$CHARRNN_WORKSPACE/runs/<id>/``:
+One folder per run under ``$CHARRNN_WORKSPACE/runs/<id>/`` (``runs/`` and each folder 0700, their
+files 0600: a run holds someone's text; who may reach it is ``playground.access``'s to say):
 
     run.json      what was asked (name, text checksum and size, the trainer's arguments, planned steps)
     text.txt      the training text (the trainer's ``--text``; the originality check reads it again)
@@ -24,12 +25,12 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from charrnn.files import atomic_write_json, atomic_write_text
+from charrnn.files import atomic_write_text
 from corpora.prepare import clean
 from corpora.training_text import split_text, text_sha256
 from playground import catalog
@@ -37,8 +38,8 @@ from playground import catalog
 ENV_WORKSPACE = "CHARRNN_WORKSPACE"
 ENV_MAX_TRAININGS = "CHARRNN_MAX_TRAININGS"
 ENV_MAX_MINUTES = "CHARRNN_TRAIN_MAX_MINUTES"
+STREAMLIT_CONFIG = Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml"
 MIN_CHARS = 5_000  # below this a model learns little more than the letter frequencies
-MAX_BYTES = 10 * 1024 * 1024
 MAX_DISTINCT = 1_000
 MAX_QUEUED = 4  # runs waiting for a slot; a further Train is refused
 STALE_AFTER_S = 24 * 3600  # unfinished runs older than this are removed
@@ -46,6 +47,8 @@ NICE = 10
 YOURS_PREFIX = "yours."  # the style key of a run's model: yours.<run id>
 ENDED = ("finished", "stopped", "killed", "failed", "cancelled")
 _SLUG = re.compile(r"[^A-Za-z0-9_-]+")
+ID_HEX = 32  # a run id ends in 128 random bits: the capability that opens the run (playground.access)
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 
 
 class TextError(ValueError):
@@ -84,6 +87,27 @@ def max_minutes(environ: Mapping[str, str] = os.environ) -> float:
     return _env_number(ENV_MAX_MINUTES, 30, environ)
 
 
+def upload_limit_mb(config: Path = STREAMLIT_CONFIG) -> int:
+    """The server's ``maxUploadSize`` in MB: the one limit that Streamlit's upload and the tab's own
+    check both read, so they cannot drift apart. Read by hand (the ``[server]`` table's line)
+    because Python 3.10, which the project supports, has no tomllib."""
+    table = ""
+    for line in config.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("["):
+            table = line
+        elif table == "[server]" and (found := re.fullmatch(r"maxUploadSize\s*=\s*(\d+)", line)):
+            return int(found.group(1))
+    raise ValueError(f"{config} sets no [server] maxUploadSize: the Train tab's upload limit is read from it")
+
+
+MAX_MB = upload_limit_mb()
+# Streamlit's page checks a file against maxUploadSize MB of 10**6 bytes (of 2**20 on Windows only;
+# its server allows 2**20 and a margin): a file the page takes is one this check judges, in the same MB.
+MB = 10**6
+MAX_BYTES = MAX_MB * MB
+
+
 # ---------------------------------------------------------------- the text
 
 
@@ -95,33 +119,63 @@ class TextStats:
     val_chars: int
 
 
+@dataclass(frozen=True)
+class Given:
+    """A checked training text and the figures of what the person gave (not of the cleaned text)."""
+
+    text: str  # cleaned as the trainer reads it (BOM and CR removed, one final newline)
+    chars: int  # characters given
+    size: int  # bytes given
+    names: tuple[str, ...] = ()  # the files, in the order they were joined
+
+
 def check_text(data: bytes | str) -> str:
     """The text to train on (BOM and CR removed), or TextError saying what is wrong with it."""
-    if isinstance(data, bytes):
-        if len(data) > MAX_BYTES:
-            raise TextError(f"The text is {len(data) / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
-        if b"\0" in data[:65536]:
-            raise TextError("This looks like a binary file (it holds NUL bytes), not text: give a UTF-8 .txt file.")
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise TextError(
-                f"The file is not UTF-8 (byte {e.start:,} cannot be decoded): save it as UTF-8 text and try again."
-            ) from None
-    text = clean(data)  # the trainer's own cleaning, so the checksum here is the one it records
-    _check_content(text)
-    return text
+    return check_given([("", data)]).text
 
 
-def _check_content(text: str) -> None:
+def check_given(parts: Sequence[tuple[str, bytes | str]]) -> Given:
+    """One pasted text or file, or several files (``(name, data)``) joined in the order given, each
+    after a blank line; the limits apply to the joined text. TextError says what is wrong."""
+    size = sum(len(data) if isinstance(data, bytes) else len(data.encode("utf-8")) for _, data in parts)
+    if size > MAX_BYTES:
+        raise TextError(f"The text is {format_size(size)}; the limit is {MAX_MB} MB.")
+    given = [_decoded(name, data) for name, data in parts]
+    text = "\n".join(clean(piece) for piece in given)  # the trainer's own cleaning, so its checksum agrees
+    chars = sum(len(piece) for piece in given)
+    _check_content(text, chars)
+    return Given(text, chars, size, tuple(name for name, _ in parts if name))
+
+
+def format_size(n: int) -> str:
+    """Bytes in the MB of the limit (as the upload widget shows sizes), or in bytes below a tenth of one."""
+    return f"{n / MB:.1f} MB" if n >= MB / 10 else f"{n:,} bytes"
+
+
+def _decoded(name: str, data: bytes | str) -> str:
+    if isinstance(data, str):
+        return data
+    of = f" {name}" if name else ""
+    if b"\0" in data[:65536]:
+        raise TextError(f"The file{of} looks like a binary file (it holds NUL bytes), not text: give UTF-8 .txt files.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise TextError(
+            f"The file{of} is not UTF-8 (byte {e.start:,} cannot be decoded): save it as UTF-8 text and try again."
+        ) from None
+
+
+def _check_content(text: str, chars: int) -> None:
+    """``chars``: the characters given, for the messages (the cleaning adds a final newline)."""
     if len(text.encode("utf-8")) > MAX_BYTES:
-        raise TextError(f"The text is over {MAX_BYTES // 2**20} MB; give a shorter one.")
+        raise TextError(f"The text is over {MAX_MB} MB; give a shorter one.")
     controls = sum(1 for c in text[:65536] if ord(c) < 32 and c not in "\n\t\f\v")
     if "\0" in text or controls > 0.01 * min(len(text), 65536):
         raise TextError("This looks like binary data (control characters), not text: give a UTF-8 text.")
     if len(text) < MIN_CHARS:
         raise TextError(
-            f"The text has {len(text):,} characters: too little to learn from. Give at least {MIN_CHARS:,} "
+            f"The text has {chars:,} characters: too little to learn from. Give at least {MIN_CHARS:,} "
             "(a few pages; 100,000 or more learns a style)."
         )
     distinct = len(set(text))
@@ -178,7 +232,7 @@ def runs_dir(root: Path) -> Path:
 
 def is_run_id(text: str) -> bool:
     """A run folder's name as new_run_id makes them (so a URL cannot name another path)."""
-    return bool(re.fullmatch(r"[A-Za-z0-9_-]{1,40}-[0-9a-f]{6}", text or ""))
+    return bool(re.fullmatch(rf"[A-Za-z0-9_-]{{1,40}}-[0-9a-f]{{{ID_HEX}}}", text or ""))
 
 
 def slug(name: str) -> str:
@@ -187,7 +241,8 @@ def slug(name: str) -> str:
 
 
 def new_run_id(name: str) -> str:
-    return f"{slug(name)}-{secrets.token_hex(3)}"
+    """The style's name (for whoever looks at the folder) and 128 random bits: only the bits open it."""
+    return f"{slug(name)}-{secrets.token_hex(ID_HEX // 2)}"
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -328,17 +383,38 @@ def start_run(root: Path, text: str, name: str, args: list[str], plan: dict[str,
     path = runs_dir(root) / new_run_id(name)
     text = clean(text)  # idempotent: as the trainer will read it, so the checksums agree
     try:
-        path.mkdir(parents=True)
-        atomic_write_text(path / "text.txt", text)
+        private_dir(runs_dir(root))
+        path.mkdir(mode=PRIVATE_DIR)
+        write_private(path / "text.txt", text)
         spec = {"name": name, "owner": owner, "created": time.time(), "args": trainer_args(path, name, args)}
         spec["plan"] = plan
         spec.update(text_sha256=text_sha256(text), chars=len(text), max_minutes=max_minutes())
-        atomic_write_json(path / "run.json", spec)
+        write_private(path / "run.json", json.dumps(spec, indent=2, ensure_ascii=False) + "\n")
     except OSError as e:
         shutil.rmtree(path, ignore_errors=True)
         raise OSError(e.errno, f"could not write the run's files ({e.strerror or e}): is the disk full?") from e
     launch(path)
     return Run(path, spec, "queued")
+
+
+def private_dir(path: Path) -> None:
+    """``path`` made if missing, and readable by the server's user only (an older one is tightened)."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    path.chmod(PRIVATE_DIR)
+
+
+def write_private(path: Path, text: str) -> None:
+    """``atomic_write_text``, then readable by the server's user only (the folder already shuts others out)."""
+    atomic_write_text(path, text)
+    path.chmod(PRIVATE_FILE)
+
+
+def delete_run(run: Run) -> None:
+    """Remove an ended run's folder, its text with it. BusyError while it is queued or running."""
+    now = read_run(run.path)
+    if now is not None and now.state in ("queued", "running"):
+        raise BusyError("This run is still going: stop it first, then delete it.")
+    shutil.rmtree(run.path)
 
 
 def trainer_args(path: Path, name: str, model_args: list[str]) -> list[str]:
@@ -355,6 +431,7 @@ def launch(path: Path) -> None:
     import subprocess  # here, not at import: the page never needs it otherwise
 
     log = open(path / "runner.log", "ab")  # noqa: SIM115 - handed to the child, closed below
+    os.chmod(log.fileno(), PRIVATE_FILE)
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "playground.runner", str(path)],
@@ -364,12 +441,13 @@ def launch(path: Path) -> None:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             env={**os.environ, "OMP_NUM_THREADS": "1"},
+            umask=0o077,  # the runner's and trainer's files (log, model, state) are the server user's only
         )
     finally:
         log.close()
     # At once, not when the runner gets to it (its imports take seconds on a busy machine): until
     # then a run without a runner.json would soon read as killed.
-    atomic_write_json(path / "runner.json", {"pid": process.pid, "time": time.time()})
+    write_private(path / "runner.json", json.dumps({"pid": process.pid, "time": time.time()}))
 
 
 def stop_run(run: Run) -> bool:
@@ -395,7 +473,8 @@ def queue_position(run: Run, runs: list[Run]) -> int:
 
 
 def user_infos(runs: list[Run]) -> list[catalog.ModelInfo]:
-    """The sidebar's "Yours": every run (of ``list_runs``) that ended with a usable checkpoint, newest first."""
+    """The sidebar's "Yours": each of ``runs`` (``access.session_runs``) that ended with a usable
+    checkpoint, newest first."""
     infos = []
     for run in runs:
         if run.usable:

@@ -39,10 +39,12 @@ TINY_TEXT = (
 MIRROR = Path(os.environ.get("CHARRNN_CORPORA_MIRROR", Path(__file__).resolve().parents[2] / "shared" / "corpora"))
 
 
-def train_tiny(text: str, cell: str = "lstm", steps: int = 60, hidden: int = 32, seed: int = 0) -> CharRNN:
+def train_tiny(
+    text: str, cell: str = "lstm", steps: int = 60, hidden: int = 32, seed: int = 0, layers: int = 1
+) -> CharRNN:
     """A few dozen Adam steps on ``text``: enough for the loss to fall and samples to change."""
     torch.manual_seed(seed)
-    model = CharRNN(sorted(set(text)), cell=cell, layers=1, hidden=hidden, embedding=16)
+    model = CharRNN(sorted(set(text)), cell=cell, layers=layers, hidden=hidden, embedding=16)
     ids = torch.tensor(model.vocab.encode(text).ids)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
     seq = 32

@@ -88,6 +88,8 @@ def reproduce_lines(meta: dict, history: dict) -> list[str]:
     commands = [meta["train_command"]] if meta.get("train_command") else reproduce_commands(train, stages, half)
     if meta.get("ngram_baseline"):  # finalized: official validation, n-gram baseline, maybe float16
         commands.append(finalize_command(train, half))
+    if meta.get("adaptive"):  # settings for adaptive reading, chosen on held-out training text
+        commands.append(f"python -m training.adapt {shipped_dir(train)}")
     return ["## Reproduce", "", "```bash", *commands, "```", ""]
 
 
@@ -160,10 +162,26 @@ def result_rows(config: dict, meta: dict) -> list[str]:
             f"from the start state, {cold['warm']:.4f} after the 256 before them: cold/warm {cold['ratio']:.3f} |"
         )
         lines.append(f"| start state | {'learned' if config.get('start_state') else 'zeros'} |")
+    lines += adaptive_rows(meta.get("adaptive"))
     if meta.get("train_time_s") is not None:
         lines.append(f"| training time | {meta['train_time_s'] / 60:.1f} min on {meta.get('hardware', '?')} |")
     lines.append(f"| weights | {meta.get('weights_dtype', 'float32')} safetensors |")
     return lines
+
+
+def adaptive_rows(adaptive: dict | None) -> list[str]:
+    """Validation read adaptively (``python -m training.adapt``): the static and adaptive figures
+    side by side, each named, and the settings with how they were chosen."""
+    if not adaptive or "val" not in adaptive:
+        return []
+    v, s = adaptive["val"], adaptive["settings"]
+    settings = f"{s['rule']} rule, learning rate {s['lr']:g}, decay {s['decay']:g}, segments of {s['segment']}"
+    return [
+        f"| validation loss, read adaptively | static {v['static']:.4f} nats/char, adaptive {v['adaptive']:.4f} "
+        f"nats/char ({bits_per_char(v['adaptive']):.4f} bits/char): the model learning as it reads "
+        "(dynamic evaluation) |",
+        f"| adaptive settings | {settings}; chosen on {adaptive['chosen_on']} |",
+    ]
 
 
 def shipped_dir(train: dict) -> str:

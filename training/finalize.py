@@ -1,7 +1,9 @@
 """Make a trained model directory ready to ship: the official validation figure, the n-gram
 baseline beside it, how it reads the start of a text (cold / warm at paragraph starts, see
 ``training.evaluate --cold-start``), optionally float16 weights (refused if validation moves by
-0.002 or more), and a model card written from all of it.
+0.002 or more), and a model card written from all of it. A model whose config.json holds adaptive
+settings (``python -m training.adapt``) gets its adaptive validation figure measured again beside
+the static one, with those settings.
 
     python -m training.finalize models/shakespeare --corpus shakespeare --float16
 
@@ -20,7 +22,9 @@ from pathlib import Path
 import torch
 
 from charrnn import CharRNN, CheckpointError, cold_start
+from charrnn.adaptive import AdaptiveSettings
 from corpora import CorpusError
+from training.adapt import statistics_for, validation_figures
 from training.card import write_card
 from training.data import load_text, split_text
 from training.evaluate import evaluate, known_text
@@ -77,6 +81,10 @@ def finalize(
         baseline = best_ngram(train, val, orders)
     result.update(ngram_baseline=baseline, margin=1 - result["val_loss"] / baseline["nats_per_char"])
     result["cold_start"] = start_of_text(shipped, known_text(model, val))
+    if adaptive := model.meta.get("adaptive"):  # settings chosen by training.adapt: measure both again
+        settings = AdaptiveSettings.from_dict(adaptive["settings"])
+        figures = validation_figures(shipped, val, settings, statistics_for(shipped, settings, train))
+        result["adaptive"] = model.meta["adaptive"] = {**adaptive, "val": figures}
     model.meta.update(
         cold_start=result["cold_start"],
         val_loss=result["val_loss"],
@@ -127,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.model}: validation {result['val_loss']:.4f} nats/char; n-gram (order {baseline['order']}) "
         f"{baseline['nats_per_char']:.4f}; margin {result['margin']:.1%}"
     )
+    if adaptive := result.get("adaptive"):
+        v = adaptive["val"]
+        print(f"validation read adaptively: static {v['static']:.4f}, adaptive {v['adaptive']:.4f} nats/char")
     if cold := result["cold_start"]:
         print(f"at paragraph starts: cold {cold['cold']:.4f}, warm {cold['warm']:.4f}, cold/warm {cold['ratio']:.3f}")
     print(json.dumps(result))

@@ -49,6 +49,7 @@ from charrnn import CharRNN
 from charrnn.files import atomic_write_json
 from charrnn.history import HISTORY_FILE, new_history, sample_steps
 from charrnn.lesson import central_differences, relative_error
+from charrnn.memory import hand_rnn
 from charrnn.sampling import softmax
 from charrnn.vocab import Vocab
 from training.card import write_card
@@ -257,21 +258,10 @@ def train(
 def to_charrnn(trained: Trained, meta: dict | None = None) -> CharRNN:
     """The same function as a ``CharRNN(cell="rnn", layers=1)``: identity embedding (one-hot inputs),
     W_ih = W_X, W_hh = W_H, b_ih = b_h, b_hh = 0, head W_Y, b_y."""
-    p, k = trained.params, len(trained.vocab)
-    model = CharRNN(trained.vocab.chars, cell="rnn", layers=1, hidden=p["b_h"].shape[0], embedding=k, meta=meta)
-    weights = {
-        "embed.weight": np.eye(k),
-        "rnn.weight_ih_l0": p["W_X"],
-        "rnn.weight_hh_l0": p["W_H"],
-        "rnn.bias_ih_l0": p["b_h"],
-        "rnn.bias_hh_l0": np.zeros_like(p["b_h"]),
-        "head.weight": p["W_Y"],
-        "head.bias": p["b_y"],
-    }
-    state = model.state_dict()
-    state.update({name: torch.tensor(value, dtype=torch.float32) for name, value in weights.items()})
-    model.load_state_dict(state)
-    return model.eval()
+    p = trained.params
+    model = hand_rnn(p["W_X"], p["W_H"], p["W_Y"], trained.vocab.chars, p["b_h"], p["b_y"], dtype=torch.float32)
+    model.meta.update(meta or {})
+    return model
 
 
 def sample_text(trained: Trained, prime: str, length: int, seed: int, temperature: float = 1.0) -> str:
