@@ -1,4 +1,4 @@
-"""The originality check's two budgets: building the index of a corpus's training split (under
+"""The copy check's two budgets: building the index of a corpus's training split (under
 30 s for War and Peace) and checking a 2,000-character sample (under 50 ms).
 
     python -m benchmarks.copycheck [--corpus tolstoy --model models/tolstoy --repeats 3 --checks 21]

@@ -34,7 +34,8 @@ from urllib.parse import urlencode
 
 from benchmarks.browser import CHROMIUM_ARGS, FIRST_CHARACTER_JS, browser_executable, running_app, wait_for_text
 from charrnn import CharRNN, sample
-from playground import params, presets, workspace
+from playground.session import params
+from playground.train import presets, usertext, workspace
 
 TIMEOUT_S = 300  # for one round of every session, and for the pages to open
 START_ROUND = f"() => {{ window.__charrnnRound = ({FIRST_CHARACTER_JS})(); }}"
@@ -161,19 +162,19 @@ def run_load(server: str, model: CharRNN, sessions: list[Session], rounds: int, 
 def training_text(model: CharRNN, path: str | None) -> str:
     """The run's text: ``--train-text``, else 60,000 characters the model writes itself."""
     if path:
-        return workspace.check_text(Path(path).read_bytes())
+        return usertext.check_text(Path(path).read_bytes())
     return sample(model, "", 60_000, temperature=1.0, seed=0)
 
 
 def start_training(root: Path, text: str) -> workspace.Run:
     """A run of the slowest preset, as the Train tab starts it; returns once it trains."""
-    stats = workspace.text_stats(text)
+    stats = usertext.text_stats(text)
     budget, shape = presets.PRESETS["20 minutes"]
     speed = presets.scaled_speed(shape, presets.speeds(root, workspace.list_runs(root)))
     plan = presets.plan(shape, budget, stats.train_chars, stats.val_chars, speed)
     run = workspace.start_run(root, text, "load-benchmark", plan.args(), plan.to_dict(), "benchmark")
     deadline = time.monotonic() + TIMEOUT_S
-    while not workspace.progress(now := workspace.read_run(run.path)).step:  # past the start, into the steps
+    while not presets.progress(now := workspace.read_run(run.path)).step:  # past the start, into the steps
         if time.monotonic() > deadline or now.state not in ("queued", "running"):
             raise RuntimeError(f"the training run did not start: {now.message}")
         time.sleep(0.5)

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from charrnn import CharRNN, SamplingSettings, blas
+from charrnn import CharRNN, ModelConfig, SamplingSettings, blas
 from charrnn.engine import Engine
 from charrnn.sampling import generate, sample
 
@@ -50,7 +50,7 @@ PRIME = "ROMEO:\n"  # short: the runs time stepping; priming is one call either 
 
 def random_model() -> CharRNN:
     torch.manual_seed(0)
-    return CharRNN(VOCAB, cell="lstm", layers=2, hidden=512, embedding=64).eval()
+    return CharRNN(ModelConfig(VOCAB, cell="lstm", layers=2, hidden=512, embedding=64)).eval()
 
 
 def floor_step(engine: Engine) -> Callable[[], None]:

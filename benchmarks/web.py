@@ -3,7 +3,7 @@
     python -m benchmarks.web [--model DIR ...] [--length 1000 --repeats 5]
 
 For the flagship (``models/shakespeare``) and a model of the Train tab's "1 minute" preset's shape
-(``playground.presets.PRESETS``, random weights: speed does not depend on them), each exported
+(``playground.train.presets.PRESETS``, random weights: speed does not depend on them), each exported
 with ``training.export_web`` and opened from ``file://`` with the network off, in characters/s:
 
   page    Generate clicked in the page: the text drawn and streamed into it, as a user sees it
@@ -29,7 +29,7 @@ import torch
 
 from benchmarks.browser import CHROMIUM_ARGS, browser_executable
 from charrnn import CharRNN, ModelConfig, sample
-from playground.presets import PRESETS
+from playground.train.presets import PRESETS
 from training.export_web import page_html
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -25,7 +25,7 @@ import numpy as np
 from charrnn.engine import Engine
 from charrnn.metrics import bits_per_char
 from charrnn.model import CharRNN
-from charrnn.sampling import SamplingSettings, check_whole_number, encode_prime, generate, log_softmax
+from charrnn.sampling import SamplingSettings, check_whole_number, encode_prime, generate, softmax
 
 MAX_WIDTH = 64  # W * V candidates are ranked every step and W streams stepped: a few ms at 64
 MAX_LENGTH = 2_000  # a beam of 64 on the 2 x 512 flagship takes seconds per thousand characters
@@ -121,7 +121,7 @@ def decode(
     stop_tail, stop_last = np.asarray(stop_ids[:-1], np.intp), (stop_ids[-1] if stop_ids else -1)
     done: list[tuple[float, int, int]] = []  # stopped beams: (ln p, step, slot in the record)
     for t in range(length):
-        logp = np.broadcast_to(log_softmax(logits), (width, n_vocab))  # (W, V); (1, V) at t = 0
+        logp = np.broadcast_to(softmax(logits, log=True), (width, n_vocab))  # (W, V); (1, V) at t = 0
         candidates = (scores[:, None] + logp).ravel()  # (W*V,) ln p of every one-character extension
         order = np.argsort(-candidates, kind="stable")  # best first; ties: the lower beam, then char id
         order = order[np.isfinite(candidates[order])]

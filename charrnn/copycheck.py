@@ -1,4 +1,4 @@
-"""Originality check: which spans of a text appear verbatim in a model's training text.
+"""The copy check: which spans of a text appear verbatim in a model's training text.
 
 ``CopyIndex`` is a suffix array over the training text (built by prefix doubling in NumPy), cached
 on disk as ``.npy`` arrays (``allow_pickle=False``) plus a JSON header, written atomically and

@@ -67,6 +67,15 @@ class ModelConfig:
         """The fields besides the vocabulary (what a training config chooses)."""
         return [f for f in dataclasses.fields(cls) if f.name != "vocab"]
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModelConfig:
+        """The config that a ``config.json`` holds (its other keys: ``format_version``, ``parameters``,
+        ``meta``, are not the architecture's); a missing field takes its default."""
+        return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
+
+
+_ARCHITECTURE = frozenset(f.name for f in ModelConfig.shape_fields())
+
 
 class CharRNN(
     nn.Module,
@@ -89,28 +98,13 @@ class CharRNN(
     that ``config.json`` is self-describing.
     """
 
-    def __init__(
-        self,
-        vocab: list[str] | ModelConfig,
-        cell: str = "lstm",
-        layers: int = 2,
-        hidden: int = 512,
-        embedding: int = 64,
-        dropout: float = 0.0,
-        embedding_dropout: float = 0.0,
-        weight_drop: float = 0.0,
-        start_state: bool = False,
-        meta: dict | None = None,
-    ):
-        """``CharRNN(config)``, or the config's fields by name (as ``config.json`` gives them)."""
+    def __init__(self, config: ModelConfig, meta: dict | None = None):
+        """The model that ``config`` describes, with random weights (``from_pretrained`` reads both
+        from a ``config.json``). An architecture field reads from the config: ``model.hidden`` is
+        ``model.model_config.hidden``."""
         super().__init__()
-        c = vocab if isinstance(vocab, ModelConfig) else ModelConfig(
-            list(vocab), cell, layers, hidden, embedding, dropout, embedding_dropout, weight_drop, start_state
-        )  # fmt: skip
+        c = self.model_config = config
         self.vocab = Vocab(c.vocab)
-        self.cell, self.layers, self.hidden, self.embedding_size = c.cell, c.layers, c.hidden, c.embedding
-        self.dropout_p, self.embedding_dropout_p = float(c.dropout), float(c.embedding_dropout)
-        self.weight_drop_p = float(c.weight_drop)
         self.meta: dict[str, Any] = dict(meta or {})
 
         rnn_class = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[c.cell]
@@ -127,13 +121,11 @@ class CharRNN(
         if c.start_state:
             self.add_start_state()
 
-    @property
-    def model_config(self) -> ModelConfig:
-        """The architecture as it is now (``add_start_state`` may have added a start state)."""
-        return ModelConfig(
-            self.vocab.chars, self.cell, self.layers, self.hidden, self.embedding_size, self.dropout_p,
-            self.embedding_dropout_p, self.weight_drop_p, self.has_start_state,
-        )  # fmt: skip
+    def __getattr__(self, name: str) -> Any:
+        # nn.Module's own lookup (parameters, submodules) first; then the architecture's fields.
+        if name in _ARCHITECTURE and "model_config" in self.__dict__:
+            return getattr(self.__dict__["model_config"], name)
+        return super().__getattr__(name)
 
     @property
     def has_start_state(self) -> bool:
@@ -144,6 +136,7 @@ class CharRNN(
         it did before until the start state is trained). No-op if it has one."""
         if self.has_start_state:
             return
+        self.model_config = dataclasses.replace(self.model_config, start_state=True)
         device = self.head.weight.device
         self.start_h = nn.Parameter(torch.zeros(self.layers, self.hidden, device=device))  # (L, H)
         if self.cell == "lstm":
@@ -162,13 +155,13 @@ class CharRNN(
         return self.head(self.out_drop(h)), state  # (B, T, V)
 
     def _recur(self, x: torch.Tensor, state: State | None) -> tuple[torch.Tensor, State]:
-        if not (self.training and self.weight_drop_p > 0):
+        if not (self.training and self.weight_drop > 0):
             return self.rnn(x, state)
         # DropConnect: one mask on W_hh per batch, shared by every time step, so the recurrence is
         # regularised without noise that changes from step to step and erodes the memory. The
         # dropped weights are lent to the module for this call only; gradients reach the originals.
         weights = {
-            name: F.dropout(w, self.weight_drop_p) if name.startswith("weight_hh") else w
+            name: F.dropout(w, self.weight_drop) if name.startswith("weight_hh") else w
             for name, w in self.rnn.named_parameters()
         }
         return functional_call(self.rnn, weights, (x, state))
@@ -273,14 +266,15 @@ class CharRNN(
         config_path = Path(model_id) / CONFIG_FILE
         if Path(model_id).is_dir() and not config_path.exists():
             raise CheckpointError(f"{model_id}: {CONFIG_FILE} is missing")
-        if "vocab" not in kwargs and not Path(model_id).is_dir():  # the Hub gave no usable config
+        data = kwargs.get("config")  # config.json as read by the Hub mixin
+        if not isinstance(data, dict) and not Path(model_id).is_dir():  # the Hub gave no usable config
             raise CheckpointError(
                 f"{model_id}: no charrnn {CONFIG_FILE} on the Hugging Face Hub (no such repo, not reachable, "
                 "or not a charrnn model)"
             )
-        if "vocab" not in kwargs:
+        if not isinstance(data, dict) or "vocab" not in data:
             raise CheckpointError(f"{model_id}: {CONFIG_FILE} has no 'vocab'; it was not written by charrnn")
-        model = cls(**kwargs)
+        model = cls(ModelConfig.from_json({**data, "vocab": list(data["vocab"])}), meta=kwargs.get("meta"))
         weights = _resolve_weights(model_id, hub_args)
         model.load_state_dict(_read_safetensors(weights, model), strict=strict)
         return model.to(map_location)

@@ -141,20 +141,17 @@ class Step:
     probs: np.ndarray  # after top-k and top-p, renormalised: what was sampled from
 
 
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+def softmax(logits: np.ndarray, temperature: float = 1.0, *, log: bool = False) -> np.ndarray:
     """softmax(logits / temperature) over the last axis, in float64: the product's one softmax.
-    Shifted by the maximum, so logits in the hundreds (or a tiny temperature) cannot overflow."""
-    z = _shifted(logits, temperature)  # (..., V)
+    Shifted by the maximum, so logits in the hundreds (or a tiny temperature) cannot overflow.
+    ``log=True`` returns its logarithm, exact where the probabilities underflow to 0 (what a beam
+    search adds up over hundreds of characters)."""
+    z = _shifted(logits, temperature)  # (..., V); the maximum is 0, so the sum below is in [1, V]
+    if log:
+        z -= np.log(_sum(np.exp(z), axis=-1, keepdims=True))
+        return z
     np.exp(z, out=z)
     z /= _sum(z, axis=-1, keepdims=True)
-    return z
-
-
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """ln softmax(logits) over the last axis, in float64: exact where ``softmax`` underflows to 0
-    (what a beam search adds up over hundreds of characters)."""
-    z = _shifted(logits, 1.0)  # (..., V); the maximum is 0, so the sum below is in [1, V]
-    z -= np.log(_sum(np.exp(z), axis=-1, keepdims=True))
     return z
 
 

@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("names", nargs="+", metavar="NAME", help="corpus name(s), or 'all'")
     p.add_argument("--mirror", help="read from this folder instead of downloading (env CHARRNN_CORPORA_MIRROR)")
     p.add_argument("--force", action="store_true", help="prepare again even if cached")
-    p = sub.add_parser("index", help="prepare and index (originality check) the corpora of every model in a folder")
+    p = sub.add_parser("index", help="prepare and index (copy check) the corpora of every model in a folder")
     p.add_argument("models", help="folder of model directories (models/)")
     p.add_argument("--mirror", help="read from this folder instead of downloading (env CHARRNN_CORPORA_MIRROR)")
     p.add_argument("--allow-missing", action="store_true", help="exit 0 and leave a note when one cannot be fetched")
@@ -48,7 +48,7 @@ def index_models(models: str, mirror: str | None, allow_missing: bool) -> int:
     for problem in problems:
         print(f"skipped {problem}", file=sys.stderr)
     if problems and allow_missing:
-        print(f"the originality check will say so: {write_skipped_note(problems)}", file=sys.stderr)
+        print(f"the copy check will say so: {write_skipped_note(problems)}", file=sys.stderr)
         return 0
     return 2 if problems else 0
 

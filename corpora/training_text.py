@@ -1,5 +1,5 @@
 """The training text a model was trained on, found again from its ``config.json`` meta, for the
-originality check: a registry corpus prepared on this machine, or the ``--text`` file it names.
+copy check: a registry corpus prepared on this machine, or the ``--text`` file it names.
 
 The split is the one training made (``split_text``: the first 90% trains, the rest validates), so
 the check sees exactly the characters the model learned from and never the validation text.
@@ -130,7 +130,7 @@ def skipped_note_path() -> Path:
 
 
 def prepare_for_models(models_dir: Path, mirror: str | None = None) -> list[str]:
-    """Prepare the corpus of every model under ``models_dir`` and build its originality index (the
+    """Prepare the corpus of every model under ``models_dir`` and build its copy-check index (the
     Docker build runs this); returns one line per corpus that could not be prepared."""
     problems: list[str] = []
     names = sorted({_corpus_of(config) for config in models_dir.glob("*/config.json")} - {None})

@@ -1,5 +1,14 @@
-"""App-side logic of the Char-RNN Playground, kept out of ``app.py`` so that it is typed and unit-tested.
+"""The Char-RNN Playground's app side (``app.py`` draws it; ``charrnn`` is the library under it).
 
-Only the ``*_page`` modules import streamlit (each draws one tab of ``app.py``); the rest are what
-the page calls, typed and unit-tested without Streamlit. Each module's docstring says what it holds.
+pages/     one module (or small package) per tab, in ``pages.PAGES``; each declares NAME, LABEL,
+           KEPT, NEEDS_MODEL and ``render(ctx)``, its helpers beside it
+context.py what every page is handed (``PageContext``)
+session/   a browser session's state: the settings and the URL (``params``), the styles on offer
+           (``catalog``, ``hub``, ``styles``), the first run and the kept widgets (``state``)
+train/     the Train tab's process system: runs (``workspace``), who may reach them (``access``),
+           the process around one (``runner``), the training text (``usertext``), the presets, their
+           speeds and a run's progress (``presets``); no Streamlit there
+html.py, charts.py, table.py, trace.py, copycheck.py: helpers several pages share
+examples.py, rank_colours.py, memory_view.py: helpers of the tabs being built on the registry
+           (each to move beside its page, or stay here if several pages share it)
 """

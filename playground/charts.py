@@ -12,10 +12,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from playground.generation import tempered
+from charrnn.sampling import softmax
 from playground.table import visible
 
 Spec = dict[str, Any]
+
+
+def tempered(probs_raw: np.ndarray, temperature: float) -> np.ndarray:
+    """``softmax(log p / T)``: how temperature ``T`` reshapes the model's distribution (T=1: as is)."""
+    return softmax(np.log(np.maximum(probs_raw.astype(np.float64), 1e-300)), temperature)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

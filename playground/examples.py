@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from charrnn.copycheck import CopyCheckError
 from corpora.training_text import source_key, validation_text
-from playground.catalog import CONFIG_FILE, HISTORY_FILE, ModelInfo, read_json
+from playground.session.catalog import CONFIG_FILE, HISTORY_FILE, ModelInfo, read_json
 
 EXAMPLE_CHARS = 400  # about five lines: long enough for a clear verdict (see docs/who-wrote.md)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from charrnn import Step
-from playground.params import Settings
+from playground.session.params import Settings
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ import atexit
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 # Tiny models gain nothing from a second thread, and on a busy 2-core machine OpenMP threads that
@@ -18,11 +19,14 @@ os.environ["CHARRNN_WORKSPACE"] = tempfile.mkdtemp(prefix="charrnn-test-workspac
 import pytest
 import torch
 from fakehub import FakeHub, running_fake_hub
+from texts import novel
 
-from charrnn import CharRNN
+from charrnn import CharRNN, ModelConfig, SamplingSettings, generate
 from charrnn.files import atomic_write_json, atomic_write_text
 from charrnn.history import new_history
 from charrnn.sampling import sample
+from playground.trace import Trace
+from playground.train import presets, workspace
 from training.config import TrainConfig
 
 torch.set_num_threads(1)
@@ -44,7 +48,7 @@ def train_tiny(
 ) -> CharRNN:
     """A few dozen Adam steps on ``text``: enough for the loss to fall and samples to change."""
     torch.manual_seed(seed)
-    model = CharRNN(sorted(set(text)), cell=cell, layers=layers, hidden=hidden, embedding=16)
+    model = CharRNN(ModelConfig(sorted(set(text)), cell=cell, layers=layers, hidden=hidden, embedding=16))
     ids = torch.tensor(model.vocab.encode(text).ids)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
     seq = 32
@@ -115,6 +119,13 @@ def tiny_models_root(tmp_path_factory: pytest.TempPathFactory, tiny_model: CharR
     return root
 
 
+@pytest.fixture(scope="module")
+def trace(tiny_model: CharRNN) -> Trace:
+    """120 steps drawn from ``tiny_model``, as the Generate tab keeps them (its table, colours, charts)."""
+    steps = list(generate(tiny_model, "To", 120, SamplingSettings(0.8, 10), seed=1))
+    return Trace.from_steps(steps, len(tiny_model.vocab))
+
+
 @pytest.fixture
 def fake_hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeHub]:
     """huggingface_hub pointed at a FakeHub on 127.0.0.1, with an empty private cache."""
@@ -145,3 +156,42 @@ def tiny_config(text_file: Path, tmp_path: Path, **overrides) -> TrainConfig:
     )
     values.update(overrides)
     return TrainConfig(**values)
+
+
+# ---------------------------------------------------------------- Train-tab runs (real processes)
+
+# A tiny model that takes many steps: long enough to be stopped, killed or queued behind.
+SLOW = ["--layers", "1", "--hidden", "32", "--embedding", "8", "--batch-size", "4", "--seq-len", "16"]
+SLOW += ["--epochs", "1000", "--max-steps", "100000", "--eval-every", "40", "--save-every", "10", "--log-every", "5"]
+SLOW += ["--warmup-steps", "5", "--sample-length", "40"]
+
+
+@pytest.fixture
+def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty workspace with a fast measured speed (so presets plan few steps), used by the app."""
+    root = tmp_path / "workspace"
+    speed = {"train_cps": 2e6, "eval_cps": 2e6, "sample_cps": 2e4}
+    probe = {"time": time.time(), "speeds": {s.key: speed for _, s in presets.PRESETS.values()}}
+    atomic_write_json(root / presets.PROBE_FILE, probe)
+    monkeypatch.setenv(workspace.ENV_WORKSPACE, str(root))
+    yield root
+    for run in workspace.active(workspace.list_runs(root)):  # never leave a trainer behind
+        workspace.stop_run(run)
+        wait_for(lambda run=run: workspace.read_run(run.path).state not in ("queued", "running"), 60)
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str = "") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
+
+
+def slow_run(root: Path, owner: str = "other", name: str = "slow") -> workspace.Run:
+    return workspace.start_run(root, novel(6_000, seed=3), name, SLOW, {"steps": 100000}, owner)
+
+
+def state(run: workspace.Run) -> str:
+    return workspace.read_run(run.path).state

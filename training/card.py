@@ -110,7 +110,7 @@ def sample_lines(history: dict) -> list[str]:
 
 
 def copy_rows(stats: dict | None) -> list[str]:
-    """One table row per temperature of the originality figures (``python -m training.copycheck
+    """One table row per temperature of the copy-check figures (``python -m training.copycheck
     --sample-stats``): the longest span of its own sample found verbatim in the training text and
     the share of characters inside such spans."""
     if not stats:

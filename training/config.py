@@ -14,13 +14,14 @@ from charrnn.model import ModelConfig, option
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 
 
-MODEL_HELP = {f.name: f.metadata["help"] for f in ModelConfig.shape_fields()}
+MODEL_FIELDS = {f.name: f for f in ModelConfig.shape_fields()}
 
 
-def _arch(name: str, default: Any) -> Any:
-    """An architecture option: the help is the model's own (``charrnn.model.ModelConfig``); the
-    default is training's (the model's defaults describe an untrained module)."""
-    return option(default, MODEL_HELP[name])
+def _arch(name: str, default: Any = dataclasses.MISSING) -> Any:
+    """An architecture option read from the model's own field (``charrnn.model.ModelConfig``): its
+    help, and its default unless training chooses another (dropout: the model's 0 is no training's)."""
+    field = MODEL_FIELDS[name]
+    return option(field.default if default is dataclasses.MISSING else default, field.metadata["help"])
 
 
 @dataclass
@@ -37,13 +38,13 @@ class TrainConfig:
     run_dir: str | None = option(None, "where resumable state lives (default runs/<out name>; holds the optimiser)")
     name: str | None = option(None, "style name (default: the out folder's name)")
     # model
-    cell: str = _arch("cell", "lstm")
-    layers: int = _arch("layers", 2)
-    hidden: int = _arch("hidden", 512)
-    embedding: int = _arch("embedding", 64)
+    cell: str = _arch("cell")
+    layers: int = _arch("layers")
+    hidden: int = _arch("hidden")
+    embedding: int = _arch("embedding")
     dropout: float = _arch("dropout", 0.25)
-    embedding_dropout: float = _arch("embedding_dropout", 0.0)
-    weight_drop: float = _arch("weight_drop", 0.0)
+    embedding_dropout: float = _arch("embedding_dropout")
+    weight_drop: float = _arch("weight_drop")
     start_state: bool = option(
         False,
         "learn a start state (h0, and c0 for an LSTM, per layer) that every text begins from instead of "

@@ -1,4 +1,4 @@
-"""The originality check from the command line: which spans of a text a model's training text
+"""The copy check from the command line: which spans of a text a model's training text
 holds verbatim, or the copied share of the model's own long samples (stored for its card).
 
     python -m training.copycheck --model models/shakespeare --text my_sample.txt

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from corpora import prepare, prepare_text_file
-from corpora.training_text import split_text  # one split for training and the originality check
+from corpora.training_text import split_text  # one split for training and the copy check
 
 __all__ = ["load_text", "split_text", "to_streams"]
 

@@ -27,7 +27,7 @@ import torch
 from charrnn import CharRNN, CheckpointError
 from charrnn.files import atomic_write_text
 from charrnn.model import option
-from playground import catalog, params
+from playground.session import catalog, params
 from training.card import model_licence
 
 WEB_DIR = Path(__file__).with_name("web")

@@ -181,7 +181,7 @@ class Trainer:
         c = self.config
         self.corpus_name, text = load_text(c.corpus, c.text, c.mirror)
         train_text, val_text = split_text(text, c.val_fraction)
-        self.text_sha256 = text_sha256(text)  # lets the originality check find this very text again
+        self.text_sha256 = text_sha256(text)  # lets the copy check find this very text again
         if len(val_text) < 3:
             raise TrainingError("the validation split is too small; use a longer text")
         self.vocab = Vocab.from_text(text)  # whole text, so validation has no unknown characters
@@ -250,14 +250,14 @@ class Trainer:
         if model.vocab.chars != self.vocab.chars:
             raise TrainingError(f"--init-from {c.init_from} was trained on a different text (its vocabulary differs)")
         mine = (c.cell, c.layers, c.hidden, c.embedding)
-        theirs = (model.cell, model.layers, model.hidden, model.embedding_size)
+        theirs = (model.cell, model.layers, model.hidden, model.embedding)
         if mine != theirs:
             raise TrainingError(
                 f"--init-from {c.init_from} is a {theirs[1]} x {theirs[2]} {theirs[0]} (embedding {theirs[3]}); "
                 f"the options ask for {mine[1]} x {mine[2]} {mine[0]} (embedding {mine[3]})"
             )
         self.init_meta = dict(model.meta)  # what the model was: its results, baseline, notes, training config
-        # what it was, plus how this run saw its text (the originality check finds the text by it)
+        # what it was, plus how this run saw its text (the copy check finds the text by it)
         seen = {k: meta[k] for k in ("text_sha256", "text_path") if k in meta}
         model.meta = {**model.meta, "name": self.name, "train_config": c.to_dict(), **seen}
         return model

@@ -17,7 +17,7 @@ from texts import novel
 
 from charrnn import CharRNN
 from charrnn.files import atomic_write_json
-from playground import access, workspace
+from playground.train import access, workspace
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 TIMEOUT = 240

@@ -20,7 +20,7 @@ from texts import novel
 from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, browser_executable, running_app, wait_for_text
 from charrnn import CharRNN, sample
 from charrnn.files import atomic_write_json
-from playground import access, presets, workspace
+from playground.train import access, presets, usertext, workspace
 
 PAGE_TIMEOUT_MS = 180_000
 WINDOW = 30  # no page of B may hold this many consecutive characters of A's passage
@@ -177,7 +177,7 @@ def a_comes_back(page, url: str, run: workspace.Run) -> None:
 
 def mb_text(megabytes: float, seed: int) -> bytes:
     """UTF-8 text of about ``megabytes`` MB (as the upload widget counts them), some of it two-byte characters."""
-    size = int(megabytes * workspace.MB)
+    size = int(megabytes * usertext.MB)
     chunk = (novel(200_000, seed=seed) + "Café, naïve, déjà vu.\n").encode()
     return (chunk * (size // len(chunk) + 1))[:size].decode("utf-8", "ignore").encode()  # whole characters
 
@@ -201,17 +201,17 @@ def test_real_sized_uploads_through_the_server(tiny_models_root: Path, work: Pat
             data = mb_text(megabytes, seed=int(megabytes))
             page = upload(browser, url, [(f"novel-{megabytes:g}.txt", data)])
             expect(page.get_by_text(f"{len(data.decode()):,} characters")).to_be_visible()
-            expect(page.get_by_text(workspace.format_size(len(data)))).to_be_visible()
+            expect(page.get_by_text(usertext.format_size(len(data)))).to_be_visible()
             expect(page.locator("table").filter(has_text="1 minute")).to_have_count(1)  # the preset table
             page.get_by_role("button", name="Train", exact=True).wait_for()
             page.context.close()
         page = upload(browser, url, [("too-big.txt", mb_text(10.5, seed=4))])  # the server's own limit
-        expect(page.get_by_text(f"{workspace.MAX_MB}.0MB or smaller")).to_be_visible()
-        expect(page.get_by_text(f"up to {workspace.MAX_MB} MB in all")).to_be_visible()  # the tab names it too
+        expect(page.get_by_text(f"{usertext.MAX_MB}.0MB or smaller")).to_be_visible()
+        expect(page.get_by_text(f"up to {usertext.MAX_MB} MB in all")).to_be_visible()  # the tab names it too
         expect(page.get_by_role("button", name="Train", exact=True)).to_have_count(0)
         page.context.close()
         page = upload(browser, url, [("half.txt", mb_text(6, seed=5)), ("other-half.txt", mb_text(6, seed=6))])
-        expect(page.get_by_text(f"the limit is {workspace.MAX_MB} MB")).to_be_visible()  # the tab's own check
+        expect(page.get_by_text(f"the limit is {usertext.MAX_MB} MB")).to_be_visible()  # the tab's own check
         expect(page.get_by_role("button", name="Train", exact=True)).to_have_count(0)
         page.context.close()
         parts = [(f"poem-{i}.txt", novel(3_000, seed=20 + i).encode()) for i in range(3)]

@@ -1,5 +1,5 @@
 """Issue 28, the library side of the Train tab's privacy: run ids as capabilities, the one check
-(``playground.access.allowed``), the shared-workspace switch, the files' modes, Delete, and the
+(``playground.train.access.allowed``), the shared-workspace switch, the files' modes, Delete, and the
 uploads' limit and joining."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from texts import novel
 
 from charrnn.files import atomic_write_json
-from playground import access, workspace
+from playground.train import access, usertext, workspace
 
 SLOW = ["--layers", "1", "--hidden", "16", "--embedding", "8", "--batch-size", "4", "--seq-len", "16"]
 
@@ -125,39 +125,39 @@ def test_delete_removes_an_ended_run_with_its_text_and_refuses_one_going(tmp_pat
 
 def test_the_upload_limit_is_the_servers_one_number(tmp_path: Path) -> None:
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+: the reference reading
-    with workspace.STREAMLIT_CONFIG.open("rb") as f:
-        assert workspace.upload_limit_mb() == tomllib.load(f)["server"]["maxUploadSize"]
+    with usertext.STREAMLIT_CONFIG.open("rb") as f:
+        assert usertext.upload_limit_mb() == tomllib.load(f)["server"]["maxUploadSize"]
     config = tmp_path / "config.toml"
     config.write_text("[client]\nmaxUploadSize = 3\n\n[server]\n# maxUploadSize = 5\nmaxUploadSize = 7  # MB\n")
-    assert workspace.upload_limit_mb(config) == 7
+    assert usertext.upload_limit_mb(config) == 7
     config.write_text("[server]\nrunOnSave = false\n")
     with pytest.raises(ValueError, match="sets no"):
-        workspace.upload_limit_mb(config)
-    assert workspace.MAX_MB == workspace.upload_limit_mb() == 10  # the repository's .streamlit/config.toml
-    assert workspace.MAX_BYTES == 10 * 10**6  # the MB of Streamlit's upload widget (not on Windows)
+        usertext.upload_limit_mb(config)
+    assert usertext.MAX_MB == usertext.upload_limit_mb() == 10  # the repository's .streamlit/config.toml
+    assert usertext.MAX_BYTES == 10 * 10**6  # the MB of Streamlit's upload widget (not on Windows)
 
 
 def test_the_counts_are_of_what_was_given() -> None:
-    with pytest.raises(workspace.TextError, match="has 2 characters"):
-        workspace.check_given([("ab.txt", b"ab")])
-    with pytest.raises(workspace.TextError, match="has 2 characters"):
-        workspace.check_text("ab")
+    with pytest.raises(usertext.TextError, match="has 2 characters"):
+        usertext.check_given([("ab.txt", b"ab")])
+    with pytest.raises(usertext.TextError, match="has 2 characters"):
+        usertext.check_text("ab")
     text = "\ufeff" + novel(6_000).replace("\n", "\r\n")
-    given = workspace.check_given([("", text.encode())])
+    given = usertext.check_given([("", text.encode())])
     assert (given.chars, given.size) == (len(text), len(text.encode()))
 
 
 def test_several_files_are_joined_in_order_after_a_blank_line() -> None:
     parts = [novel(2_000, seed=i).strip("\n") for i in range(3)]
-    given = workspace.check_given([(f"{i}.txt", p.encode()) for i, p in enumerate(parts)])
+    given = usertext.check_given([(f"{i}.txt", p.encode()) for i, p in enumerate(parts)])
     assert given.text == "\n\n".join(parts) + "\n"
     assert given.names == ("0.txt", "1.txt", "2.txt")
     assert given.chars == sum(map(len, parts)) and given.size == sum(len(p.encode()) for p in parts)
 
 
 def test_the_limits_apply_to_the_joined_text_and_name_a_bad_file() -> None:
-    half = b"x" * (workspace.MAX_BYTES // 2 + 1)
-    with pytest.raises(workspace.TextError, match=f"the limit is {workspace.MAX_MB} MB"):
-        workspace.check_given([("a.txt", half), ("b.txt", half)])
-    with pytest.raises(workspace.TextError, match=r"The file b\.txt is not UTF-8"):
-        workspace.check_given([("a.txt", novel(6_000).encode()), ("b.txt", b"caf\xe9")])
+    half = b"x" * (usertext.MAX_BYTES // 2 + 1)
+    with pytest.raises(usertext.TextError, match=f"the limit is {usertext.MAX_MB} MB"):
+        usertext.check_given([("a.txt", half), ("b.txt", half)])
+    with pytest.raises(usertext.TextError, match=r"The file b\.txt is not UTF-8"):
+        usertext.check_given([("a.txt", novel(6_000).encode()), ("b.txt", b"caf\xe9")])

@@ -11,8 +11,8 @@ from conftest import write_model_dir
 from texts import novel
 
 from corpora.training_text import split_text
-from playground.catalog import read_model_info
 from playground.examples import EXAMPLE_CHARS, example
+from playground.session.catalog import read_model_info
 
 
 @pytest.fixture

@@ -134,7 +134,7 @@ def test_the_cli_refuses_bad_directories_with_the_loaders_message(kind: str, tmp
 
 
 def test_the_page_uses_the_apps_bounds() -> None:
-    from playground import params
+    from playground.session import params
 
     data = export_web.page_data(
         train_tiny(TINY_TEXT, "rnn", steps=1),

@@ -1,0 +1,340 @@
+"""The playground's settings, their bounds, and their round trip through the URL query string.
+
+``parse_query`` takes anything a URL can carry and never raises: every value out of range or
+malformed is replaced (clamped, or reset to its default) and a note says so, for the page to show.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+
+from charrnn import UNKNOWN_POLICIES, SamplingSettings
+from playground.session import catalog, hub
+
+LENGTH_MIN, LENGTH_MAX, LENGTH_DEFAULT = 1, 5_000, 500
+TEMPERATURE_MIN, TEMPERATURE_MAX, TEMPERATURE_DEFAULT = 0.01, 3.0, 0.8
+TOP_K_MAX = 100_000  # the page clamps further, to the model's vocabulary
+TOP_P_MIN = 0.01
+SEED_MAX = 2**32 - 1
+PRIME_MAX = 1_000  # characters of prime the model reads: the last ones (an RNN forgets earlier ones)
+POLICY_DEFAULT = "replace"
+POLICY_HELP = {
+    "replace": "replace them by a space (or the model's first character)",
+    "skip": "skip them",
+    "error": "refuse the text",
+}
+FIRST_TAB = "generate"  # the page registry's first (``playground.pages.PAGES``; a test checks)
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+
+
+_SAMPLING_DEFAULT = SamplingSettings(TEMPERATURE_DEFAULT)  # frozen: one instance can be every default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that determines a sample (plus the open tab). ``prime`` None means the style's
+    default prime; ``seed`` None means "pick one"; ``keep`` is text chosen by branching that the
+    model continues after. ``sampling`` holds top-k and top-p off as None (0 and 1 on the page and
+    in links), and top-k as given: the model's vocabulary bounds it in ``sampling_for``."""
+
+    style: str | None = None
+    prime: str | None = None
+    length: int = LENGTH_DEFAULT
+    sampling: SamplingSettings = _SAMPLING_DEFAULT
+    seed: int | None = None
+    unknown: str = POLICY_DEFAULT
+    keep: str = ""
+    tab: str = FIRST_TAB
+
+    @classmethod
+    def of(
+        cls,
+        temperature: float = TEMPERATURE_DEFAULT,
+        top_k: int = 0,
+        top_p: float = 1.0,
+        greedy: bool = False,
+        **rest: object,
+    ) -> Settings:
+        """Settings from flat values as the page's widgets give them: temperature 0 means greedy
+        (``SamplingSettings.from_temperature``), top-k 0 and top-p 1 mean off."""
+        sampling = SamplingSettings.from_temperature(temperature, top_k or None, top_p if top_p < 1 else None, greedy)
+        return cls(sampling=sampling, **rest)
+
+    def sampling_for(self, vocab_size: int) -> SamplingSettings:
+        """The library's settings for a model: top-k at or above its vocabulary size is off."""
+        top_k = self.sampling.top_k
+        return self.sampling if top_k is None or top_k < vocab_size else replace(self.sampling, top_k=None)
+
+    def same_sample(self, other: Settings) -> bool:
+        """Whether both settings give the same text (the open tab does not matter)."""
+        return replace(self, tab=FIRST_TAB) == replace(other, tab=FIRST_TAB)
+
+
+def random_seed() -> int:
+    """A fresh seed for a new session or the New seed button (small, so that it is easy to share)."""
+    return secrets.randbelow(1_000_000)
+
+
+def _last(value: str | list[str]) -> str:
+    if isinstance(value, list | tuple):
+        return str(value[-1]) if value else ""
+    return str(value)
+
+
+def clean_text(text: str) -> str:
+    """Drop lone surrogates: they cannot be encoded into a URL, a file or the page."""
+    return "".join(c for c in text if not 0xD800 <= ord(c) <= 0xDFFF)
+
+
+def _parse_int(text: str) -> int | None:
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return int(value) if math.isfinite(value) and value == int(value) else None
+
+
+def _parse_float(text: str) -> float | None:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:40] + "…")
+
+
+def parse_query(query: Mapping[str, str | list[str]], tabs: Sequence[str]) -> tuple[Settings, list[str]]:
+    """Settings from a query string (missing keys keep their defaults) and notes on what was fixed;
+    ``tabs``: the ``?tab=`` names there are (the page registry's, which this module cannot import)."""
+    given = {str(k): _last(v) for k, v in query.items()}
+    q = {k: clean_text(v) for k, v in given.items()}
+    notes: list[str] = []
+    garbled = [k for k in q if q[k] != given[k]]
+    if garbled:
+        notes.append(f"The link's {', '.join(garbled)} held broken characters (lone surrogates): they are dropped.")
+    s = Settings()
+    for spec in SPECS:
+        if spec.query in q:
+            s = spec.read(s, q[spec.query], notes)
+    if s.tab not in tabs:  # an old or mistyped tab: the first, silently
+        s = replace(s, tab=FIRST_TAB)
+    return s, notes
+
+
+# One reader per query key: (settings so far, the key's text, notes) -> settings. Each takes a
+# valid value as given and replaces any other (clamped, or its default) with a note saying so.
+
+
+def _sampled(s: Settings, **changes: object) -> Settings:
+    return replace(s, sampling=replace(s.sampling, **changes))
+
+
+def _read_style(s: Settings, style: str, notes: list[str]) -> Settings:
+    try:
+        style = hub.hub_key(hub.repo_of(style)) if hub.is_hub_key(style) else style
+        ok = hub.is_hub_key(style) or catalog.is_valid_name(style)
+    except ValueError:
+        ok = False
+    if ok:
+        return replace(s, style=style)
+    notes.append(f"The link names the style {_shown(style)}, which is not a model name: it is ignored.")
+    return s
+
+
+def _read_prime(s: Settings, prime: str, notes: list[str]) -> Settings:
+    if len(prime) > PRIME_MAX:
+        notes.append(f"The link's prime has {len(prime):,} characters; only its last {PRIME_MAX:,} are used.")
+        prime = prime[-PRIME_MAX:]
+    return replace(s, prime=prime)
+
+
+def _read_length(s: Settings, text: str, notes: list[str]) -> Settings:
+    length = _parse_int(text)
+    if length is None:
+        notes.append(f"Length {_shown(text)} is not a whole number: using {LENGTH_DEFAULT}.")
+        return s
+    if not LENGTH_MIN <= length <= LENGTH_MAX:
+        clamped = min(max(length, LENGTH_MIN), LENGTH_MAX)
+        notes.append(f"Length {length:,} is out of range ({LENGTH_MIN}–{LENGTH_MAX:,}): using {clamped:,}.")
+        return replace(s, length=clamped)
+    return replace(s, length=length)
+
+
+def _read_greedy(s: Settings, text: str, notes: list[str]) -> Settings:
+    flag = text.strip().lower()
+    if flag in _TRUE or flag in _FALSE:
+        return _sampled(s, greedy=flag in _TRUE)
+    notes.append(f"greedy={_shown(text)} is neither 1 nor 0: greedy is off.")
+    return s
+
+
+def _read_temperature(s: Settings, text: str, notes: list[str]) -> Settings:
+    temperature = _parse_float(text)
+    if temperature is None or temperature < 0:
+        notes.append(f"Temperature {_shown(text)} is not a number above 0: using {TEMPERATURE_DEFAULT}.")
+        return s
+    if temperature == 0:
+        notes.append("Temperature 0 means greedy: the most likely character every time.")
+        return _sampled(s, greedy=True)
+    if temperature < TEMPERATURE_MIN:
+        notes.append(f"Temperature {temperature:g} is below {TEMPERATURE_MIN:g}: using {TEMPERATURE_MIN:g}.")
+        return _sampled(s, temperature=TEMPERATURE_MIN)
+    if temperature > TEMPERATURE_MAX:
+        notes.append(f"Temperature {temperature:g} is above {TEMPERATURE_MAX:g}: using {TEMPERATURE_MAX:g}.")
+        return _sampled(s, temperature=TEMPERATURE_MAX)
+    return _sampled(s, temperature=round(temperature, 4))
+
+
+def _read_top_k(s: Settings, text: str, notes: list[str]) -> Settings:
+    top_k = _parse_int(text)
+    if top_k is None or top_k < 0:
+        notes.append(f"Top-k {_shown(text)} is not a whole number ≥ 0: top-k is off.")
+        return s
+    return _sampled(s, top_k=min(top_k, TOP_K_MAX) or None)
+
+
+def _read_top_p(s: Settings, text: str, notes: list[str]) -> Settings:
+    top_p = _parse_float(text)
+    if top_p is None or top_p <= 0:
+        notes.append(f"Top-p {_shown(text)} is not a number in (0, 1]: top-p is off.")
+        return s
+    if top_p > 1:
+        notes.append(f"Top-p {top_p:g} is above 1: top-p is off.")
+        return s
+    if top_p < TOP_P_MIN:
+        notes.append(f"Top-p {top_p:g} is below {TOP_P_MIN:g}: using {TOP_P_MIN:g}.")
+        return _sampled(s, top_p=TOP_P_MIN)
+    return _sampled(s, top_p=round(top_p, 4) if top_p < 1 else None)
+
+
+def _read_seed(s: Settings, text: str, notes: list[str]) -> Settings:
+    seed = _parse_int(text)
+    if seed is None or not 0 <= seed <= SEED_MAX:
+        notes.append(f"Seed {_shown(text)} is not a whole number in 0–{SEED_MAX}: a new seed is used.")
+        return s
+    return replace(s, seed=seed)
+
+
+def _read_unknown(s: Settings, policy: str, notes: list[str]) -> Settings:
+    if policy in UNKNOWN_POLICIES:
+        return replace(s, unknown=policy)
+    notes.append(
+        f"Unknown-character policy {_shown(policy)} is not one of {', '.join(UNKNOWN_POLICIES)}: "
+        f"using {POLICY_DEFAULT}."
+    )
+    return s
+
+
+def _read_keep(s: Settings, keep: str, notes: list[str]) -> Settings:
+    if len(keep) > LENGTH_MAX:
+        notes.append(f"The link keeps {len(keep):,} characters; only the first {LENGTH_MAX:,} are used.")
+        keep = keep[:LENGTH_MAX]
+    return replace(s, keep=keep, length=max(s.length, len(keep)))
+
+
+def _read_tab(s: Settings, tab: str, notes: list[str]) -> Settings:
+    return replace(s, tab=tab)  # parse_query checks it against the tabs there are
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One setting: its field of ``Settings``, its query key, how a link's text is read (clamped,
+    with a note) and whether it is always written, and, for those the page draws, its widget: the
+    session-state key, label, bounds, step and help (``{min}``/``{max}`` there are the widget's
+    bounds). ``parse_query``, ``to_query``, the Generate tab's widgets and app.py all read these."""
+
+    field: str
+    query: str
+    read: Callable[[Settings, str, list[str]], Settings]
+    always: bool = False  # a sampling setting: written even at its default, so a link keeps its meaning
+    widget: str = ""  # number, slider, toggle, select, text (drawn by generate_page); "" for none
+    label: str = ""
+    low: float = 0
+    high: float = 0
+    step: float = 1
+    help: str = ""
+    options: tuple[str, ...] = ()  # a choice's values
+    greedy_off: bool = False  # ignored (and its widget disabled) when sampling is greedy
+    off: object = None  # the page's and the link's value for a sampling filter that is off (None)
+
+    @property
+    def key(self) -> str:
+        """The session-state key of its widget: the field's name."""
+        return self.field
+
+    @property
+    def default(self) -> object:
+        return self.get(Settings())
+
+    def get(self, s: Settings) -> object:
+        """Its value in ``s`` as the page and the link give it (a field of ``s`` or of ``s.sampling``)."""
+        value = getattr(s.sampling, self.field) if self.field in _SAMPLING_FIELDS else getattr(s, self.field)
+        return self.off if value is None else value
+
+    def of(self, value: object) -> object:
+        """A widget's value as the setting's type (a number input can hand back a float)."""
+        kind = _WIDGET_TYPES.get(self.widget)
+        return kind(value) if kind is not None else value
+
+    def write(self, value: object) -> str | None:
+        """The query text for ``value``, or None to leave the key out (an optional setting at its default)."""
+        if not self.always and value == self.default:
+            return None
+        if isinstance(value, bool):
+            return "1"
+        if isinstance(value, float):
+            return f"{value:g}"
+        return str(value)[-PRIME_MAX:] if self.field == "prime" else str(value)
+
+
+# In the order links are read (and written): keep may lengthen len, and temp 0 sets greedy, so
+# greedy is read before temp (a link's greedy=0 must not undo it).
+SPECS = (
+    Spec("style", "style", _read_style),
+    Spec("prime", "prime", _read_prime, widget="text", label="Prime",
+         help="The text the model reads before it writes. Each style has its own default."),
+    Spec("length", "len", _read_length, always=True, widget="number", label="Length",
+         low=LENGTH_MIN, high=LENGTH_MAX, step=100, help="Characters to generate ({min}–{max:,})."),
+    Spec("greedy", "greedy", _read_greedy, widget="toggle", label="Greedy",
+         help="Always take the most likely character (ignores temperature, top-k, top-p, seed)."),
+    Spec("temperature", "temp", _read_temperature, always=True, widget="slider", label="Temperature",
+         low=0.0, high=TEMPERATURE_MAX, step=0.05, greedy_off=True,
+         help="Below 1: safer, more repetitive. Above 1: wilder. 0 means greedy."),
+    Spec("top_k", "k", _read_top_k, always=True, widget="number", label="Top-k", low=0, high=TOP_K_MAX, off=0,
+         greedy_off=True, help="Draw only among the k most likely characters; 0 = off (the model knows {max})."),
+    Spec("top_p", "p", _read_top_p, always=True, widget="slider", label="Top-p", low=TOP_P_MIN, high=1.0,
+         step=0.01, off=1.0, greedy_off=True,
+         help="Draw only among the most likely characters whose mass reaches p; 1 = off."),
+    Spec("seed", "seed", _read_seed, widget="number", label="Seed", low=0, high=SEED_MAX,
+         help="Same settings and seed give the same text, every time."),
+    Spec("unknown", "unknown", _read_unknown, widget="select", label="Unknown characters", options=UNKNOWN_POLICIES,
+         help="What to do with characters of the prime the model has never seen."),
+    Spec("keep", "keep", _read_keep),
+    Spec("tab", "tab", _read_tab),
+)  # fmt: skip
+_SAMPLING_FIELDS = frozenset(f.name for f in fields(SamplingSettings))
+_WIDGET_TYPES: dict[str, Callable[[object], object]] = {"number": int, "slider": float, "toggle": bool}
+SPEC = {spec.field: spec for spec in SPECS}
+WIDGETS = tuple(spec for spec in SPECS if spec.widget)  # the settings the Generate tab draws
+
+
+def to_query(s: Settings) -> dict[str, str]:
+    """The query string that reproduces ``s`` (every sampling setting is written, defaults included,
+    so that a link keeps its meaning if a default changes)."""
+    query: dict[str, str] = {}
+    for spec in SPECS:
+        text = spec.write(spec.get(s))
+        if text is not None:
+            query[spec.query] = text
+    return query
