@@ -305,7 +305,7 @@ class Spec:
     query: str
     read: Callable[[Settings, str, list[str]], Settings]
     always: bool = False  # a sampling setting: written even at its default, so a link keeps its meaning
-    widget: str = ""  # number, slider, toggle, select, text (drawn by generate_page); "" for none
+    widget: str = ""  # number, slider, toggle, select, radio, text (drawn by generate_page); "" for none
     label: str = ""
     low: float = 0
     high: float = 0
@@ -367,7 +367,7 @@ SPECS = (
          help="Same settings and seed give the same text, every time."),
     Spec("unknown", "unknown", _read_unknown, widget="select", label="Unknown characters", options=UNKNOWN_POLICIES,
          help="What to do with characters of the prime the model has never seen."),
-    Spec("decoding", "decode", _read_decoding, widget="select", label="Decoding", options=DECODINGS,
+    Spec("decoding", "decode", _read_decoding, widget="radio", label="Decoding", options=DECODINGS,
          help="sample: draw every character at random; greedy: always the favourite; beam: the most "
          "probable continuations that a beam search finds (the best one is shown as the sample)."),
     Spec("beam_width", "width", _whole("Beam width", "beam_width", BEAM_WIDTH_MIN, MAX_WIDTH), widget="number",

@@ -59,7 +59,7 @@ def test_a_beam_link_shows_the_best_beam_as_the_sample_and_lists_the_others(run_
     assert "beam 4" in texts(at.caption)
     listed = at.dataframe[0].value  # the continuations, best first
     assert list(listed["bits/char"]) == [round(b.bits_per_char, 3) for b in beams]
-    assert at.radio(key="decoding").value == "beam" and at.slider(key="beam_width").value == 4
+    assert at.radio(key="decoding").value == "beam" and at.number_input(key="beam_width").value == 4
     assert at.query_params["decode"] == "beam" and at.query_params["width"] == "4"
 
 
@@ -74,7 +74,7 @@ def test_the_decoding_choice_and_the_greedy_toggle_agree(run_app, tiny: CharRNN)
     assert at.radio(key="decoding").value == "sample"
     at.radio(key="decoding").set_value("beam")
     ok(at.run())
-    at.slider(key="beam_width").set_value(3)
+    at.number_input(key="beam_width").set_value(3)
     button(at, "Generate").click()
     ok(at.run())
     assert at.session_state["sample"].trace.text == beam_search(tiny, "To", 30, 3)[0].text
@@ -110,4 +110,4 @@ def test_a_bad_link_gets_notes_not_a_traceback(run_app) -> None:
     at = run_app({"style": "tiny-lstm", "seed": "1", "len": "20", "decode": "beam", "width": "500", "fat": "x"})
     notes = texts(at.warning) + texts(at.info)
     assert "Beam width 500 is out of range" in notes and "Futures position 'x' is not a whole number" in notes
-    assert at.slider(key="beam_width").value == 64
+    assert at.number_input(key="beam_width").value == 64

@@ -141,7 +141,7 @@ def settings_panel(model: CharRNN) -> None:
             setting_widget("seed")
         setting_widget("temperature")
     filter_settings(vocab_size)
-    beams.settings_row()
+    beams.settings_row(setting_widget)
 
 
 def filter_settings(vocab_size: int) -> None:
@@ -175,6 +175,7 @@ _DRAW: dict[str, Callable[[params.Spec, float, float, dict], object]] = {  # one
     "slider": lambda spec, low, high, kw: st.slider(spec.label, low, high, step=spec.step, **kw),
     "toggle": lambda spec, low, high, kw: st.toggle(spec.label, **kw),
     "select": lambda spec, low, high, kw: st.selectbox(spec.label, spec.options, **kw),
+    "radio": lambda spec, low, high, kw: st.radio(spec.label, spec.options, horizontal=True, **kw),
     "text": lambda spec, low, high, kw: st.text_area(spec.label, **kw),
 }
 
@@ -288,7 +289,7 @@ def show_sample(model: CharRNN, sample: Sample, out, current: Settings) -> None:
     beams.render(sample)
     probability_table(sample)
     inspector.render(model, sample)
-    futures.render(model, sample)
+    futures.render(model, sample, setting_widget)
 
 
 def sample_status(sample: Sample, current: Settings) -> None:

@@ -9,7 +9,7 @@ continuations with their bits and shows, side by side, where they part from the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pandas as pd
@@ -19,7 +19,6 @@ from charrnn import CharRNN, SamplingSettings, Step
 from charrnn.beam import MAX_LENGTH, Beam, beam_search
 from playground import table
 from playground.pages.generate import generation
-from playground.session import params
 from playground.session.params import Settings
 from playground.trace import Sample
 
@@ -53,17 +52,16 @@ def chose() -> None:
     ss._greedy_seen = ss.greedy
 
 
-def settings_row() -> None:
-    """The decoding choice and, for beam, its width: a row of the settings panel."""
+def settings_row(draw: Callable[..., None]) -> None:
+    """The decoding choice and, for beam, its width: a row of the settings panel, each widget
+    drawn by the page's ``draw(field, **extra)`` from the settings table."""
     sync_with_greedy()
-    spec, width = params.SPEC["decoding"], params.SPEC["beam_width"]
     c1, c2 = st.columns(2, vertical_alignment="bottom")
     with c1:
-        st.radio(spec.label, spec.options, key=spec.key, on_change=chose, help=spec.help, horizontal=True,
-                 format_func=CHOICE_LABELS.get)  # fmt: skip
+        draw("decoding", on_change=chose, format_func=CHOICE_LABELS.get)
     with c2:
         if ss.decoding == "beam":
-            st.slider(width.label, int(width.low), int(width.high), step=1, key=width.key, help=width.help)
+            draw("beam_width")
 
 
 def stream(model: CharRNN, prime: generation.Prime, s: Settings, uid: int) -> Iterator[Step]:

@@ -5,6 +5,8 @@ and position are settings, so a link reproduces them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -35,17 +37,13 @@ def controls(pos: int) -> None:
     )
 
 
-def render(model: CharRNN, sample: Sample) -> None:
-    """The futures panel below the inspector: its settings and, when asked, the futures."""
-    n = len(sample.trace)
+def render(model: CharRNN, sample: Sample, draw: Callable[..., None]) -> None:
+    """The futures panel below the inspector: its settings (each drawn by the page's
+    ``draw(field)`` from the settings table) and, when asked, the futures."""
     st.subheader("Many futures", help="How open is the model at one point? Sample many continuations from there.")
-    c1, c2, c3 = st.columns(3)
-    for column, field, high in ((c1, "futures", None), (c2, "futures_length", None), (c3, "futures_at", n)):
-        spec = params.SPEC[field]
-        high = int(spec.high if high is None else high)
-        if ss[spec.key] > high:
-            ss[spec.key] = high  # a link's position past this sample's end: its end
-        column.number_input(spec.label, int(spec.low), high, step=1, key=spec.key, help=spec.help)
+    for column, field in zip(st.columns(3), ("futures", "futures_length", "futures_at"), strict=True):
+        with column:
+            draw(field)
     st.button(
         "🔮 Show futures from the end of the prime", on_click=from_here, args=(0,),
         help="Samples of what could follow the prime itself, with the current settings.",
@@ -53,15 +51,17 @@ def render(model: CharRNN, sample: Sample) -> None:
     if not ss.futures:
         st.caption("Set how many futures, or press 🔮 here or in the inspector, to see them.")
         return
-    s = sample.settings
-    context = sample.prime_text + sample.trace.text[: ss.futures_at]
-    key = (sample.uid, ss.futures, ss.futures_length, ss.futures_at)
+    s, at = sample.settings, min(ss.futures_at, len(sample.trace))
+    if at < ss.futures_at:
+        st.caption(f"Position {ss.futures_at:,} is past this text's end: the futures start at its end, {at:,}.")
+    context = sample.prime_text + sample.trace.text[:at]
+    key = (sample.uid, ss.futures, ss.futures_length, at)
     if ss.get("_futures", (None,))[0] != key:
         sampling = s.sampling_for(len(sample.vocab))
         found = futures(model, context, ss.futures, ss.futures_length, sampling, s.seed)
         ss._futures = (key, found)
     found = ss._futures[1]
-    where = "the end of the prime" if ss.futures_at == 0 else f"position {ss.futures_at}"
+    where = "the end of the prime" if at == 0 else f"position {at}"
     bits = np.array([f.bits_per_char for f in found])
     st.caption(
         f"{len(found)} futures from {where} ({s.sampling.label}, seeds {found[0].seed}–{found[-1].seed}): "

@@ -1,0 +1,66 @@
+"""Beam search and many futures in a real browser: ``streamlit run app.py`` driven by Debian's
+headless Chromium through Playwright (``playwright install`` is never used)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, browser_executable, running_app, wait_for_text
+from charrnn import CharRNN, SamplingSettings
+from charrnn.beam import beam_search, futures
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts"
+PAGE_TIMEOUT_MS = 180_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's chromium is not installed at /usr/bin/chromium "
+        "(apt-get install -y chromium); the browser test needs it",
+    ),
+]
+
+
+@pytest.fixture
+def server(tiny_models_root: Path, tmp_path: Path) -> Iterator[str]:
+    with running_app(tiny_models_root, tmp_path / "streamlit.log") as url:
+        yield url
+
+
+def test_a_beam_link_and_futures_from_a_position_in_a_real_browser(
+    server: str, tiny_models_root: Path, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    tiny = CharRNN.from_pretrained(tiny_models_root / "tiny-lstm")
+    beams = beam_search(tiny, "To", 60, 4)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(browser_executable(tmp_path)), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.set_default_timeout(PAGE_TIMEOUT_MS)
+            # 1. A shared link with beam decoding: the best beam is the sample, the others beside it.
+            page.goto(f"{server}/?style=tiny-lstm&seed=5&len=60&decode=beam&width=4")
+            wait_for_text(page, "To" + beams[0].text)
+            expect(page.get_by_text("Beam search: the 4 most probable continuations")).to_be_visible()
+            expect(page.get_by_text("Where the beams part")).to_be_visible()
+            expect(page.get_by_text("60 characters · seed 5 · beam 4")).to_be_visible()
+            # 2. Futures from an inspected position: the link follows, and lists them.
+            page.get_by_role("spinbutton", name="Position").fill("10")
+            page.get_by_role("spinbutton", name="Position").press("Enter")
+            page.get_by_role("button", name="🔮 Show futures from position 10").click()
+            page.wait_for_function("() => window.location.search.includes('fat=10')")
+            expected = futures(tiny, "To" + beams[0].text[:10], 5, 80, SamplingSettings(0.8), seed=5)
+            seeds = ", ".join(str(f.seed) for f in expected)
+            expect(page.get_by_text(f"5 futures from position 10 (T=0.8, seeds {expected[0].seed}")).to_be_visible()
+            assert "futures=5" in page.url and "decode=beam" in page.url, (page.url, seeds)
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "browser-beam.png"), full_page=True)
+        finally:
+            browser.close()
