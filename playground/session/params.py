@@ -379,7 +379,7 @@ SPECS = (
          widget="number", label="Characters each", low=1, high=FUTURES_LENGTH_MAX, step=10,
          help="Characters in each future ({min}–{max})."),
     Spec("futures_at", "fat", _whole("Futures position", "futures_at", 0, LENGTH_MAX), widget="number",
-         label="From position", high=LENGTH_MAX,
+         label="Futures start at", high=LENGTH_MAX,
          help="Where in the sample they start: 0 is right after the prime."),
     Spec("keep", "keep", _read_keep),
     Spec("tab", "tab", _read_tab),
