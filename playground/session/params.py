@@ -180,16 +180,24 @@ def _read_prime(s: Settings, prime: str, notes: list[str]) -> Settings:
     return replace(s, prime=prime)
 
 
-def _read_length(s: Settings, text: str, notes: list[str]) -> Settings:
-    length = _parse_int(text)
-    if length is None:
-        notes.append(f"Length {_shown(text)} is not a whole number: using {LENGTH_DEFAULT}.")
-        return s
-    if not LENGTH_MIN <= length <= LENGTH_MAX:
-        clamped = min(max(length, LENGTH_MIN), LENGTH_MAX)
-        notes.append(f"Length {length:,} is out of range ({LENGTH_MIN}–{LENGTH_MAX:,}): using {clamped:,}.")
-        return replace(s, length=clamped)
-    return replace(s, length=length)
+def _whole(label: str, field: str, low: int, high: int) -> Callable[[Settings, str, list[str]], Settings]:
+    """The reader of a whole-number setting in [low, high]: clamped, or its default, with a note."""
+
+    def read(s: Settings, text: str, notes: list[str]) -> Settings:
+        value = _parse_int(text)
+        if value is None:
+            notes.append(f"{label} {_shown(text)} is not a whole number: using {getattr(Settings, field)}.")
+            return s
+        if not low <= value <= high:
+            clamped = min(max(value, low), high)
+            notes.append(f"{label} {value:,} is out of range ({low}–{high:,}): using {clamped:,}.")
+            value = clamped
+        return replace(s, **{field: value})
+
+    return read
+
+
+_read_length = _whole("Length", "length", LENGTH_MIN, LENGTH_MAX)
 
 
 def _read_greedy(s: Settings, text: str, notes: list[str]) -> Settings:
@@ -271,23 +279,6 @@ def _read_decoding(s: Settings, text: str, notes: list[str]) -> Settings:
         return s
     s = replace(s, decoding=choice)
     return _sampled(s, greedy=True) if choice == "greedy" else s
-
-
-def _whole(label: str, field: str, low: int, high: int) -> Callable[[Settings, str, list[str]], Settings]:
-    """The reader of a whole-number setting in [low, high]: clamped, or its default, with a note."""
-
-    def read(s: Settings, text: str, notes: list[str]) -> Settings:
-        value = _parse_int(text)
-        if value is None:
-            notes.append(f"{label} {_shown(text)} is not a whole number: using {getattr(Settings, field)}.")
-            return s
-        if not low <= value <= high:
-            clamped = min(max(value, low), high)
-            notes.append(f"{label} {value:,} is out of range ({low}–{high:,}): using {clamped:,}.")
-            value = clamped
-        return replace(s, **{field: value})
-
-    return read
 
 
 def _read_tab(s: Settings, tab: str, notes: list[str]) -> Settings:

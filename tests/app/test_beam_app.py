@@ -6,42 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from test_app import button, ok, run_app, texts
 
 from charrnn import CharRNN, SamplingSettings, sample
 from charrnn.beam import beam_search, futures
 
-ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app.py")
-TIMEOUT = 240  # seconds for one page run; generous: the machine is shared
-
-
-@pytest.fixture
-def run_app(monkeypatch: pytest.MonkeyPatch, tiny_models_root: Path):
-    """``run_app(query)``: a first page run, as a browser opening that URL."""
-
-    def run(query: dict[str, str]) -> AppTest:
-        monkeypatch.setenv("CHARRNN_MODELS_DIR", str(tiny_models_root))
-        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-        at.query_params.update(query)
-        return ok(at.run())
-
-    return run
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def button(at: AppTest, label: str):
-    found = [b for b in at.button if label in b.label]
-    assert found, f"no button {label!r} in {[b.label for b in at.button]}"
-    return found[0]
-
-
-def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+__all__ = ["run_app"]  # test_app's fixture: ``run_app(models_root, query)``, a first page run
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +19,10 @@ def tiny(tiny_models_root: Path) -> CharRNN:
     return CharRNN.from_pretrained(tiny_models_root / "tiny-lstm")
 
 
-def test_a_beam_link_shows_the_best_beam_as_the_sample_and_lists_the_others(run_app, tiny: CharRNN) -> None:
-    at = run_app({"style": "tiny-lstm", "seed": "5", "len": "40", "decode": "beam", "width": "4"})
+def test_a_beam_link_shows_the_best_beam_as_the_sample_and_lists_the_others(
+    run_app, tiny_models_root: Path, tiny: CharRNN
+) -> None:
+    at = run_app(tiny_models_root, {"style": "tiny-lstm", "seed": "5", "len": "40", "decode": "beam", "width": "4"})
     beams = beam_search(tiny, "To", 40, 4)
     shown = at.session_state["sample"]
     assert shown.trace.text == beams[0].text  # the page's sample, table and inspector: the best beam
@@ -63,8 +35,8 @@ def test_a_beam_link_shows_the_best_beam_as_the_sample_and_lists_the_others(run_
     assert at.query_params["decode"] == "beam" and at.query_params["width"] == "4"
 
 
-def test_the_decoding_choice_and_the_greedy_toggle_agree(run_app, tiny: CharRNN) -> None:
-    at = run_app({"style": "tiny-lstm", "seed": "5", "len": "30"})
+def test_the_decoding_choice_and_the_greedy_toggle_agree(run_app, tiny_models_root: Path, tiny: CharRNN) -> None:
+    at = run_app(tiny_models_root, {"style": "tiny-lstm", "seed": "5", "len": "30"})
     assert at.radio(key="decoding").value == "sample"
     at.radio(key="decoding").set_value("greedy")
     ok(at.run())
@@ -81,8 +53,10 @@ def test_the_decoding_choice_and_the_greedy_toggle_agree(run_app, tiny: CharRNN)
     assert at.query_params["decode"] == "beam" and at.query_params["width"] == "3"
 
 
-def test_futures_from_a_link_are_reproduced_from_the_end_of_the_prime(run_app, tiny: CharRNN) -> None:
-    at = run_app({"style": "tiny-lstm", "seed": "7", "len": "50", "futures": "3", "flen": "20"})
+def test_futures_from_a_link_are_reproduced_from_the_end_of_the_prime(
+    run_app, tiny_models_root: Path, tiny: CharRNN
+) -> None:
+    at = run_app(tiny_models_root, {"style": "tiny-lstm", "seed": "7", "len": "50", "futures": "3", "flen": "20"})
     expected = futures(tiny, "To", 3, 20, SamplingSettings(0.8), seed=7)
     frame = at.dataframe[-1].value
     assert list(frame["seed"]) == [7, 8, 9]
@@ -90,8 +64,8 @@ def test_futures_from_a_link_are_reproduced_from_the_end_of_the_prime(run_app, t
     assert "3 futures from the end of the prime" in texts(at.caption)
 
 
-def test_futures_from_an_inspected_position_go_into_the_link(run_app, tiny: CharRNN) -> None:
-    at = run_app({"style": "tiny-lstm", "seed": "7", "len": "50"})
+def test_futures_from_an_inspected_position_go_into_the_link(run_app, tiny_models_root: Path, tiny: CharRNN) -> None:
+    at = run_app(tiny_models_root, {"style": "tiny-lstm", "seed": "7", "len": "50"})
     text = at.session_state["sample"].trace.text
     assert text == sample(tiny, "To", 50, temperature=0.8, seed=7)
     at.number_input(key="pos").set_value(12)
@@ -102,12 +76,22 @@ def test_futures_from_an_inspected_position_go_into_the_link(run_app, tiny: Char
     expected = futures(tiny, "To" + text[:12], 5, 80, SamplingSettings(0.8), seed=7)
     assert [f.text for f in at.session_state["_futures"][1]] == [f.text for f in expected]
     assert "5 futures from position 12" in texts(at.caption)
-    again = run_app(dict(at.query_params))  # the link, opened anew
+    again = run_app(tiny_models_root, dict(at.query_params))  # the link, opened anew
     assert [f.text for f in again.session_state["_futures"][1]] == [f.text for f in expected]
 
 
-def test_a_bad_link_gets_notes_not_a_traceback(run_app) -> None:
-    at = run_app({"style": "tiny-lstm", "seed": "1", "len": "20", "decode": "beam", "width": "500", "fat": "x"})
+def test_a_bad_link_gets_notes_not_a_traceback(run_app, tiny_models_root: Path) -> None:
+    at = run_app(
+        tiny_models_root, {"style": "tiny-lstm", "seed": "1", "len": "20", "decode": "beam", "width": "500", "fat": "x"}
+    )
     notes = texts(at.warning) + texts(at.info)
     assert "Beam width 500 is out of range" in notes and "Futures position 'x' is not a whole number" in notes
     assert at.number_input(key="beam_width").value == 64
+
+
+def test_futures_past_the_texts_end_start_at_its_end(run_app, tiny_models_root: Path, tiny: CharRNN) -> None:
+    at = run_app(tiny_models_root, {"style": "tiny-lstm", "seed": "2", "len": "25", "futures": "2", "fat": "999"})
+    assert "Position 999 is past this text's end: the futures start at its end, 25." in texts(at.caption)
+    text = at.session_state["sample"].trace.text
+    expected = futures(tiny, "To" + text, 2, 80, SamplingSettings(0.8), seed=2)
+    assert [f.text for f in at.session_state["_futures"][1]] == [f.text for f in expected]

@@ -3,34 +3,15 @@ headless Chromium through Playwright (``playwright install`` is never used)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from test_browser import ARTIFACTS, PAGE_TIMEOUT_MS, pytestmark, server
 
-from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, browser_executable, running_app, wait_for_text
+from benchmarks.browser import CHROMIUM_ARGS, browser_executable, wait_for_text
 from charrnn import CharRNN, SamplingSettings
 from charrnn.beam import beam_search, futures
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "artifacts"
-PAGE_TIMEOUT_MS = 180_000
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's chromium is not installed at /usr/bin/chromium "
-        "(apt-get install -y chromium); the browser test needs it",
-    ),
-]
-
-
-@pytest.fixture
-def server(tiny_models_root: Path, tmp_path: Path) -> Iterator[str]:
-    with running_app(tiny_models_root, tmp_path / "streamlit.log") as url:
-        yield url
+__all__ = ["pytestmark", "server"]  # test_browser's marks (browser, slow, skipped without chromium) and app
 
 
 def test_a_beam_link_and_futures_from_a_position_in_a_real_browser(
