@@ -53,6 +53,16 @@ def test_the_decoding_choice_and_the_greedy_toggle_agree(run_app, tiny_models_ro
     assert at.query_params["decode"] == "beam" and at.query_params["width"] == "3"
 
 
+@pytest.mark.parametrize(
+    ("query", "choice"), [({"greedy": "1"}, "greedy"), ({"greedy": "1", "decode": "beam"}, "beam"), ({}, "sample")]
+)
+def test_a_links_greedy_shows_as_the_choice_unless_it_asks_for_beam(
+    run_app, tiny_models_root: Path, query: dict, choice: str
+) -> None:
+    at = run_app(tiny_models_root, {"style": "tiny-lstm", **query})
+    assert at.radio(key="decoding").value == choice
+
+
 def test_futures_from_a_link_are_reproduced_from_the_end_of_the_prime(
     run_app, tiny_models_root: Path, tiny: CharRNN
 ) -> None:

@@ -40,9 +40,13 @@ class BeamRun:
 
 
 def sync_with_greedy() -> None:
-    """The Greedy toggle and the decoding choice say the same thing: a flip of the toggle moves
-    the choice (to greedy, or back to sample), and the choice sets the toggle (``chose``)."""
-    if ss.get("_greedy_seen") != ss.greedy and (ss.greedy or ss.decoding == "greedy"):
+    """The Greedy toggle and the decoding choice say the same thing: a link's greedy shows as the
+    greedy choice (unless it asks for beam), a flip of the toggle moves the choice (to greedy, or
+    from greedy back to sample), and the choice sets the toggle (``chose``)."""
+    seen = ss.get("_greedy_seen")
+    if seen is None and ss.greedy and ss.decoding == "sample":
+        ss.decoding = "greedy"
+    elif seen is not None and seen != ss.greedy and (ss.greedy or ss.decoding == "greedy"):
         ss.decoding = "greedy" if ss.greedy else "sample"
     ss._greedy_seen = ss.greedy
 
