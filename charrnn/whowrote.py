@@ -106,7 +106,8 @@ class Reading:
         """Why the model ranks last regardless of its bits/char ("" when it can read the text)."""
         if self.readable:
             return ""
-        return f"cannot read {self.unknown_share:.0%} of the text ({len(self.unknown)} characters it never saw)"
+        distinct = f"{len(self.unknown)} character{'s' if len(self.unknown) != 1 else ''}"
+        return f"cannot read {self.unknown_share:.0%} of the text ({distinct} it never saw)"
 
     def as_dict(self) -> dict:
         return {

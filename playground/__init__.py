@@ -9,6 +9,6 @@ train/     the Train tab's process system: runs (``workspace``), who may reach t
            the process around one (``runner``), the training text (``usertext``), the presets, their
            speeds and a run's progress (``presets``); no Streamlit there
 html.py, charts.py, table.py, trace.py, copycheck.py: helpers several pages share
-examples.py, rank_colours.py, memory_view.py: helpers of the tabs being built on the registry
-           (each to move beside its page, or stay here if several pages share it)
+memory_view.py: a helper of a tab being built on the registry (to move beside its page, or stay
+           here if several pages share it)
 """

@@ -79,7 +79,7 @@ def log_line_spec(series: Mapping[str, np.ndarray], x: str, y: str, title: str, 
         "data": {"values": rows},
         "mark": {"type": "line", "tooltip": True},
         "encoding": {
-            "x": {"field": x, "type": "quantitative", "title": x},
+            "x": {"field": x, "type": "quantitative", "title": x, "axis": {"tickMinStep": 1}},  # whole k
             "y": {"field": y, "type": "quantitative", "title": y, "scale": {"type": "log"}, "axis": {"format": ".0e"}},
             "color": {"field": "model", "type": "nominal", "sort": list(series), "legend": {"orient": "top"}},
             "tooltip": [
@@ -110,8 +110,9 @@ def jacobian_section(result: lesson.Lesson, weights: lesson.Weights) -> None:
         "#### How far back the gradient reaches\n"
         "Going one step back, backpropagation multiplies the gradient by W_Hᵀ diag(1 − h²) (the dh line above). "
         "k steps back it has been multiplied by k of them: their product shrinks geometrically when W_H is small "
-        "or the tanh saturates (the vanishing gradient) and grows when W_H is large (exploding). Edit W_H and "
-        "watch the line tilt. The Memory tab measures the same fading on the real models."
+        "or the tanh saturates, 1 − h² near 0 (the vanishing gradient); it can grow only while W_H's largest "
+        "singular value is over 1 and h stays small (exploding). Edit W_H and W_X and watch the line tilt. "
+        "The Memory tab measures the same fading on the real models."
     )
     st.latex(
         r"\frac{\partial h_T}{\partial h_{T-k}} = \prod_{t=T-k+1}^{T} \mathrm{diag}(1 - h_t^2)\, W_H"

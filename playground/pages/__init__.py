@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from playground.pages import compare, download, generate, lesson, neurons, score, train, training
+from playground.pages import compare, download, generate, lesson, memory, neurons, score, train, training
 
-PAGES: tuple[ModuleType, ...] = (generate, score, training, lesson, neurons, compare, download, train)
+PAGES: tuple[ModuleType, ...] = (generate, score, training, lesson, neurons, memory, compare, download, train)
 TAB_NAMES = tuple(page.NAME for page in PAGES)  # what ``?tab=`` may say

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from charrnn import bits_per_char, lesson
+from playground import memory_view
 from playground.context import PageContext
 from playground.table import visible
 
@@ -262,3 +263,4 @@ def render_backward(result: lesson.Lesson, weights: lesson.Weights) -> None:
     for step in grads.steps:
         backward_details(step, len(result.steps))
     task_one(result, weights, grads)
+    memory_view.jacobian_section(result, weights)  # how far back the gradient reaches (issue 30)

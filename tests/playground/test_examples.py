@@ -11,7 +11,7 @@ from conftest import write_model_dir
 from texts import novel
 
 from corpora.training_text import split_text
-from playground.examples import EXAMPLE_CHARS, example
+from playground.pages.score.examples import EXAMPLE_CHARS, example
 from playground.session.catalog import read_model_info
 
 

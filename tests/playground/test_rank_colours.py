@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import TINY_TEXT
 
+from playground.pages.score.rank_colours import BUCKETS, bucket, rank_html, rank_legend, shares
 from playground.pages.score.scoring import score_text
-from playground.rank_colours import BUCKETS, bucket, rank_html, rank_legend, shares
 
 
 def test_ranks_fall_into_gltr_buckets():

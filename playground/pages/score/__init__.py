@@ -8,7 +8,7 @@ from charrnn import CharRNN, UnknownCharactersError
 from charrnn.metrics import perplexity
 from playground import html, table
 from playground.context import PageContext
-from playground.pages.score import scoring
+from playground.pages.score import scoring, whowrote
 from playground.session import params
 from playground.session.catalog import ModelInfo
 
@@ -37,6 +37,7 @@ def render(ctx: PageContext) -> None:
     info, model = ctx.info, ctx.model
     st.markdown(INTRO)
     ss = st.session_state
+    whowrote.open_on_example(ctx)
     st.text_area(
         "Text to score", key="score_text", height=160, placeholder="To be, or not to be, that is the question…"
     )
@@ -46,10 +47,12 @@ def render(ctx: PageContext) -> None:
         f"Unknown characters: policy **{ss.unknown}** ({params.POLICY_HELP[ss.unknown]}); change it under Generate. "
         f"At most {scoring.SCORE_MAX:,} characters are scored."
     )
+    whowrote.example_buttons(ctx)
     text = ss.get("score_text") or ""
     if not text.strip():
         st.info("Paste a text above to score it.")
         return
+    info, model = whowrote.who_wrote_it(ctx, text)
     result = scored(info, model, text)
     if result is not None:
         show_score(info, result, text)
@@ -91,7 +94,7 @@ def show_score(info: ModelInfo, result: scoring.Score, text: str) -> None:
             icon="🔎",
         )
     score_metrics(info, result)
-    st.html(html.legend("surprising (8+ bits)", "expected (0 bits)") + html.surprise_html(result.chars, result.bits))
+    whowrote.colourings(result)
     score_table(result)
 
 
