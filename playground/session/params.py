@@ -13,14 +13,20 @@ from dataclasses import dataclass, fields, replace
 
 from charrnn import UNKNOWN_POLICIES, SamplingSettings
 from charrnn.beam import MAX_FUTURES, MAX_WIDTH
+from charrnn.sampling import (  # the library's bounds, re-exported: the app and its tests read them here
+    LENGTH_DEFAULT,
+    LENGTH_MAX,
+    LENGTH_MIN,
+    PRIME_MAX,
+    SEED_MAX,
+    TEMPERATURE_DEFAULT,
+    TEMPERATURE_MAX,
+    TEMPERATURE_MIN,
+    TOP_K_MAX,
+    TOP_P_MIN,
+)
 from playground.session import catalog, hub
 
-LENGTH_MIN, LENGTH_MAX, LENGTH_DEFAULT = 1, 5_000, 500
-TEMPERATURE_MIN, TEMPERATURE_MAX, TEMPERATURE_DEFAULT = 0.01, 3.0, 0.8
-TOP_K_MAX = 100_000  # the page clamps further, to the model's vocabulary
-TOP_P_MIN = 0.01
-SEED_MAX = 2**32 - 1
-PRIME_MAX = 1_000  # characters of prime the model reads: the last ones (an RNN forgets earlier ones)
 POLICY_DEFAULT = "replace"
 POLICY_HELP = {
     "replace": "replace them by a space (or the model's first character)",
