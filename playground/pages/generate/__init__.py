@@ -36,6 +36,7 @@ KEPT: dict[str, object] = {
     "copy_min": MIN_LENGTH_DEFAULT,
 }
 NEEDS_MODEL = True
+RESET_ON_STYLE = ("pos",)  # the inspected position belongs to the old style's sample
 
 
 # ---------------------------------------------------------------- callbacks
