@@ -149,6 +149,7 @@ def main() -> None:
     local = catalog.scan_models(root) + workspace.user_infos(runs)
     notes += state.boot(pages.PAGES, local) if not ss.get("booted") else []
     state.keep_widget_state(pages.PAGES)
+    styles.note_resets(pages.PAGES)
     styles.process_hub_request()
     infos = local + styles.hub_infos()
     ss._infos = infos

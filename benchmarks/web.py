@@ -23,12 +23,13 @@ import json
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from benchmarks.browser import CHROMIUM_ARGS, browser_executable
-from charrnn import CharRNN, ModelConfig, sample
+from charrnn import CharRNN, sample
 from playground.train.presets import PRESETS
 from training.export_web import page_html
 
@@ -43,8 +44,10 @@ def preset_model(directory: Path, preset: str = "1 minute") -> Path:
     """A model of the preset's shape with random weights, saved in float16 as a model directory."""
     shape = PRESETS[preset][1]
     torch.manual_seed(0)
-    config = ModelConfig(VOCAB, shape.cell, shape.layers, shape.hidden, shape.embedding)
-    model = CharRNN(config, meta={"name": f"preset-{preset.replace(' ', '-')}", "corpus": "random weights"})
+    model = CharRNN(
+        replace(shape.model, vocab=VOCAB),
+        meta={"name": f"preset-{preset.replace(' ', '-')}", "corpus": "random weights"},
+    )
     model.save_pretrained(directory, dtype=torch.float16)
     return directory
 

@@ -120,6 +120,16 @@ class SamplingSettings:
         return "greedy" if self.greedy else f"T={self.temperature:g}"
 
 
+# The bounds of an interactive sampler's settings: the app's widgets and links, and the exported
+# web page, read these (one table). ``generate`` itself accepts more (MAX_LENGTH, MIN_TEMPERATURE).
+LENGTH_MIN, LENGTH_MAX, LENGTH_DEFAULT = 1, 5_000, 500
+TEMPERATURE_MIN, TEMPERATURE_MAX, TEMPERATURE_DEFAULT = 0.01, 3.0, 0.8
+TOP_K_MAX = 100_000  # a page clamps further, to the model's vocabulary
+TOP_P_MIN = 0.01
+SEED_MAX = 2**32 - 1
+PRIME_MAX = 1_000  # characters of prime the model reads: the last ones (an RNN forgets earlier ones)
+
+
 def _is_real(value: object) -> bool:
     return isinstance(value, numbers.Real)
 

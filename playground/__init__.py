@@ -1,7 +1,7 @@
 """The Char-RNN Playground's app side (``app.py`` draws it; ``charrnn`` is the library under it).
 
 pages/     one module (or small package) per tab, in ``pages.PAGES``; each declares NAME, LABEL,
-           KEPT, NEEDS_MODEL and ``render(ctx)``, its helpers beside it
+           KEPT, NEEDS_MODEL, ``render(ctx)`` (and optionally RESET_ON_STYLE), its helpers beside it
 context.py what every page is handed (``PageContext``)
 session/   a browser session's state: the settings and the URL (``params``), the styles on offer
            (``catalog``, ``hub``, ``styles``), the first run and the kept widgets (``state``)

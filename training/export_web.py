@@ -15,6 +15,7 @@ import argparse
 import base64
 import gzip
 import json
+import math
 import re
 import sys
 from dataclasses import dataclass, fields
@@ -24,14 +25,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from charrnn import CharRNN, CheckpointError
+from charrnn import CharRNN, CheckpointError, bits_per_char, sampling
 from charrnn.files import atomic_write_text
+from charrnn.history import load_history
 from charrnn.model import option
-from playground.session import catalog, params
 from training.card import model_licence
 
 WEB_DIR = Path(__file__).with_name("web")
 PROJECT = "Char-RNN Playground"
+CARD_FILE = "README.md"
+FALLBACK_PRIME = "The "
 _PLACEHOLDER = re.compile(r"\{\{([A-Z_]+)\}\}")
 _LICENCE_LINE = re.compile(r"^license:\s*(\S+)\s*$", re.MULTILINE)
 _SCRIPT_SAFE = bytes.maketrans(b"<>&", b",.:")  # page.js's BASE85 alphabet is base64's, so swapped
@@ -57,7 +60,7 @@ def page_html(model_dir: str | Path, app_url: str | None = None, style: str | No
     """The whole page for the model in ``model_dir``; ``exact`` keeps float32 weights that float16
     would round (see ``ExportConfig.exact``). Raises ``CheckpointError`` (the loader's)."""
     model = CharRNN.from_pretrained(model_dir)
-    info = model_info(model_dir)
+    info = model_facts(model, model_dir)
     dtype, rounded = weights_dtype(model, exact)
     weights, weights_length = weights_text(model, dtype)
     data = page_data(model, info, app_url, style or Path(model_dir).name)
@@ -73,13 +76,53 @@ def page_html(model_dir: str | Path, app_url: str | None = None, style: str | No
     return _PLACEHOLDER.sub(lambda m: parts[m.group(1)], template)  # one pass: no part is read as a template
 
 
-def model_info(model_dir: str | Path) -> catalog.ModelInfo:
-    """What the app's sidebar knows of the model: name, corpus, validation loss, default prime."""
-    directory = Path(model_dir)
-    return catalog.read_model_info(directory, directory.name, directory.parent)
+@dataclass(frozen=True)
+class ModelFacts:
+    """What the page says of the model, from its own meta (as the app's sidebar reads them)."""
+
+    name: str
+    title: str = ""
+    corpus: str = ""
+    val_bits: float | None = None
+    default_prime: str = ""
+    card: Path | None = None  # the model card, where the directory has one
 
 
-def page_data(model: CharRNN, info: catalog.ModelInfo, app_url: str | None, style: str) -> dict[str, Any]:
+def model_facts(model: CharRNN, model_dir: str | Path) -> ModelFacts:
+    """The model's name (its directory's unless its meta names it), corpus, validation loss in
+    bits per character, the prime the page starts from (training's sample prime when the model
+    can read it, else "The " or nothing) and its card: its meta first, then its training history."""
+    meta, directory = model.meta, Path(model_dir)
+    history = _history(directory)
+    summary = history.get("summary") if isinstance(history.get("summary"), dict) else {}
+    val_loss = next((v for v in (meta.get("val_loss"), summary.get("best_val_loss")) if _is_number(v)), None)
+    known = set(model.vocab.chars)
+    candidates = (history.get("sample_prime"), meta.get("sample_prime"), FALLBACK_PRIME)
+    primes = [p for p in candidates if isinstance(p, str) and p and set(p) <= known]
+    card = directory / CARD_FILE
+    return ModelFacts(
+        name=str(meta.get("name") or directory.name),
+        title=str(meta.get("title") or ""),
+        corpus=str(meta.get("corpus") or history.get("corpus") or ""),
+        val_bits=None if val_loss is None else bits_per_char(val_loss),
+        default_prime=primes[0] if primes else "",
+        card=card if card.is_file() else None,
+    )
+
+
+def _history(directory: Path) -> dict[str, Any]:
+    """The training history, or nothing (a model without one still exports)."""
+    try:
+        return load_history(directory)
+    except (OSError, ValueError):
+        return {}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def page_data(model: CharRNN, info: ModelFacts, app_url: str | None, style: str) -> dict[str, Any]:
     """What the page shows and needs besides the weights: names, facts, shapes and the app's bounds."""
     return {
         "project": PROJECT,
@@ -99,23 +142,22 @@ def page_data(model: CharRNN, info: catalog.ModelInfo, app_url: str | None, styl
         "style": style,
         "app_url": app_url,
         "limits": {
-            "length_default": params.LENGTH_DEFAULT,
-            "length_max": params.LENGTH_MAX,
-            "temperature_default": params.TEMPERATURE_DEFAULT,
-            "temperature_min": params.TEMPERATURE_MIN,
-            "temperature_max": params.TEMPERATURE_MAX,
-            "top_p_min": params.TOP_P_MIN,
-            "seed_max": params.SEED_MAX,
-            "prime_max": params.PRIME_MAX,
+            "length_default": sampling.LENGTH_DEFAULT,
+            "length_max": sampling.LENGTH_MAX,
+            "temperature_default": sampling.TEMPERATURE_DEFAULT,
+            "temperature_min": sampling.TEMPERATURE_MIN,
+            "temperature_max": sampling.TEMPERATURE_MAX,
+            "top_p_min": sampling.TOP_P_MIN,
+            "seed_max": sampling.SEED_MAX,
+            "prime_max": sampling.PRIME_MAX,
         },
     }
 
 
-def card_licence(info: catalog.ModelInfo) -> str:
+def card_licence(info: ModelFacts) -> str:
     """The licence the model card declares (its front matter), else the one the card would declare."""
-    card = info.file(catalog.CARD_FILE)
-    if card is not None:
-        found = _LICENCE_LINE.search(card.read_text(encoding="utf-8", errors="replace"))
+    if info.card is not None:
+        found = _LICENCE_LINE.search(info.card.read_text(encoding="utf-8", errors="replace"))
         if found:
             return found.group(1)
     return model_licence(info.corpus)
@@ -188,7 +230,7 @@ def export(config: ExportConfig) -> list[Path]:
     if config.space:
         space = Path(config.space)
         space.mkdir(parents=True, exist_ok=True)
-        info = model_info(config.model)
+        info = model_facts(CharRNN.from_pretrained(config.model), config.model)
         atomic_write_text(space / "index.html", page)
         atomic_write_text(space / "README.md", space_readme(info.name, card_licence(info)))
         written += [space / "index.html", space / "README.md"]

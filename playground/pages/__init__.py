@@ -5,7 +5,8 @@ A page module declares ``NAME`` (its ``?tab=`` key), ``LABEL`` (the tab's label,
 default to the widget), ``NEEDS_MODEL`` (the app shows the load error instead when the selected
 model cannot be loaded) and ``render(ctx: PageContext) -> None``. A page may also define
 ``boot(query, infos, style) -> notes`` (its URL keys, read on a session's first run) and
-``query() -> dict`` (its URL keys while it is open).
+``query() -> dict`` (its URL keys while it is open), and ``RESET_ON_STYLE`` (the session-state keys
+that belong to the selected style, cleared when another is selected).
 """
 
 from __future__ import annotations

@@ -172,16 +172,17 @@ def advanced(preset: Plan, stats: usertext.TextStats, measured: dict) -> Plan:
         if not st.toggle("Use these settings instead of the preset", key="train_advanced"):
             st.caption("Switch on to choose the cell, size, epochs, sequence length, dropout and start state.")
             return preset
-        s = preset.shape
+        s, m = preset.shape, preset.shape.model
         c1, c2, c3 = st.columns(3)
         cell = c1.selectbox("Cell", CELLS, key="train_cell")
-        layers = c2.number_input("Layers", 1, 4, s.layers, key="train_layers")
-        hidden = c3.number_input("Hidden units", 16, 1024, s.hidden, step=16, key="train_hidden")
+        layers = c2.number_input("Layers", 1, 4, m.layers, key="train_layers")
+        hidden = c3.number_input("Hidden units", 16, 1024, m.hidden, step=16, key="train_hidden")
         epochs = c1.number_input("Epochs", 0.1, 100.0, round(preset.epochs, 1), key="train_epochs")
         seq_len = c2.number_input("Sequence length", 16, 512, s.seq_len, key="train_seq_len")
-        dropout = c3.slider("Dropout", 0.0, 0.6, s.dropout, 0.05, key="train_dropout")
+        dropout = c3.slider("Dropout", 0.0, 0.6, m.dropout, 0.05, key="train_dropout")
         start_state = st.checkbox("Learn a start state (h0, c0)", key="train_start_state")
-        shape = Shape(cell, int(layers), int(hidden), s.embedding, s.batch_size, int(seq_len), float(dropout))
+        model = replace(m, cell=cell, layers=int(layers), hidden=int(hidden), dropout=float(dropout))
+        shape = Shape(model, s.batch_size, int(seq_len))
         spe = presets.steps_per_epoch(stats.train_chars, shape)
         speed = presets.scaled_speed(shape, measured)
         plan = presets.make_plan(shape, max(1, round(epochs * spe)), spe, stats.val_chars, speed)

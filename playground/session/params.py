@@ -12,14 +12,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 
 from charrnn import UNKNOWN_POLICIES, SamplingSettings
+from charrnn.beam import MAX_FUTURES, MAX_WIDTH
+from charrnn.sampling import (  # the library's bounds, re-exported: the app and its tests read them here
+    LENGTH_DEFAULT,
+    LENGTH_MAX,
+    LENGTH_MIN,
+    PRIME_MAX,
+    SEED_MAX,
+    TEMPERATURE_DEFAULT,
+    TEMPERATURE_MAX,
+    TEMPERATURE_MIN,
+    TOP_K_MAX,
+    TOP_P_MIN,
+)
 from playground.session import catalog, hub
 
-LENGTH_MIN, LENGTH_MAX, LENGTH_DEFAULT = 1, 5_000, 500
-TEMPERATURE_MIN, TEMPERATURE_MAX, TEMPERATURE_DEFAULT = 0.01, 3.0, 0.8
-TOP_K_MAX = 100_000  # the page clamps further, to the model's vocabulary
-TOP_P_MIN = 0.01
-SEED_MAX = 2**32 - 1
-PRIME_MAX = 1_000  # characters of prime the model reads: the last ones (an RNN forgets earlier ones)
 POLICY_DEFAULT = "replace"
 POLICY_HELP = {
     "replace": "replace them by a space (or the model's first character)",
@@ -27,6 +34,10 @@ POLICY_HELP = {
     "error": "refuse the text",
 }
 FIRST_TAB = "generate"  # the page registry's first (``playground.pages.PAGES``; a test checks)
+DECODINGS = ("sample", "greedy", "beam")  # greedy: the sampler's greedy setting; beam: charrnn.beam
+BEAM_WIDTH_MIN, BEAM_WIDTH_DEFAULT = 2, 8
+FUTURES_DEFAULT, FUTURES_LENGTH_MAX, FUTURES_LENGTH_DEFAULT = 5, 500, 80
+_FUTURES_FIELDS = ("futures", "futures_length", "futures_at")  # what is shown beside a sample, not the sample
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
@@ -48,6 +59,11 @@ class Settings:
     unknown: str = POLICY_DEFAULT
     keep: str = ""
     tab: str = FIRST_TAB
+    decoding: str = DECODINGS[0]
+    beam_width: int = BEAM_WIDTH_DEFAULT
+    futures: int = 0  # how many futures to show beside the sample (0: none)
+    futures_length: int = FUTURES_LENGTH_DEFAULT
+    futures_at: int = 0  # the position of the sample they start from (0: the end of the prime)
 
     @classmethod
     def of(
@@ -56,12 +72,16 @@ class Settings:
         top_k: int = 0,
         top_p: float = 1.0,
         greedy: bool = False,
+        decoding: str = DECODINGS[0],
         **rest: object,
     ) -> Settings:
         """Settings from flat values as the page's widgets give them: temperature 0 means greedy
-        (``SamplingSettings.from_temperature``), top-k 0 and top-p 1 mean off."""
+        (``SamplingSettings.from_temperature``), top-k 0 and top-p 1 mean off, and greedy
+        decoding is the sampler's greedy setting (either one sets the other)."""
+        greedy = greedy or decoding == "greedy"
         sampling = SamplingSettings.from_temperature(temperature, top_k or None, top_p if top_p < 1 else None, greedy)
-        return cls(sampling=sampling, **rest)
+        decoding = "greedy" if sampling.greedy and decoding == "sample" else decoding
+        return cls(sampling=sampling, decoding=decoding, **rest)
 
     def sampling_for(self, vocab_size: int) -> SamplingSettings:
         """The library's settings for a model: top-k at or above its vocabulary size is off."""
@@ -69,8 +89,15 @@ class Settings:
         return self.sampling if top_k is None or top_k < vocab_size else replace(self.sampling, top_k=None)
 
     def same_sample(self, other: Settings) -> bool:
-        """Whether both settings give the same text (the open tab does not matter)."""
-        return replace(self, tab=FIRST_TAB) == replace(other, tab=FIRST_TAB)
+        """Whether both settings give the same text (the open tab and the futures shown beside it
+        do not matter)."""
+        blind = {"tab": FIRST_TAB, **{name: getattr(Settings, name) for name in _FUTURES_FIELDS}}
+        return replace(self, **blind) == replace(other, **blind)
+
+    @property
+    def label(self) -> str:
+        """``beam 8``, ``greedy`` or ``T=0.8``: how the app names the decoding."""
+        return f"beam {self.beam_width}" if self.decoding == "beam" else self.sampling.label
 
 
 def random_seed() -> int:
@@ -159,16 +186,24 @@ def _read_prime(s: Settings, prime: str, notes: list[str]) -> Settings:
     return replace(s, prime=prime)
 
 
-def _read_length(s: Settings, text: str, notes: list[str]) -> Settings:
-    length = _parse_int(text)
-    if length is None:
-        notes.append(f"Length {_shown(text)} is not a whole number: using {LENGTH_DEFAULT}.")
-        return s
-    if not LENGTH_MIN <= length <= LENGTH_MAX:
-        clamped = min(max(length, LENGTH_MIN), LENGTH_MAX)
-        notes.append(f"Length {length:,} is out of range ({LENGTH_MIN}–{LENGTH_MAX:,}): using {clamped:,}.")
-        return replace(s, length=clamped)
-    return replace(s, length=length)
+def _whole(label: str, field: str, low: int, high: int) -> Callable[[Settings, str, list[str]], Settings]:
+    """The reader of a whole-number setting in [low, high]: clamped, or its default, with a note."""
+
+    def read(s: Settings, text: str, notes: list[str]) -> Settings:
+        value = _parse_int(text)
+        if value is None:
+            notes.append(f"{label} {_shown(text)} is not a whole number: using {getattr(Settings, field)}.")
+            return s
+        if not low <= value <= high:
+            clamped = min(max(value, low), high)
+            notes.append(f"{label} {value:,} is out of range ({low}–{high:,}): using {clamped:,}.")
+            value = clamped
+        return replace(s, **{field: value})
+
+    return read
+
+
+_read_length = _whole("Length", "length", LENGTH_MIN, LENGTH_MAX)
 
 
 def _read_greedy(s: Settings, text: str, notes: list[str]) -> Settings:
@@ -243,6 +278,15 @@ def _read_keep(s: Settings, keep: str, notes: list[str]) -> Settings:
     return replace(s, keep=keep, length=max(s.length, len(keep)))
 
 
+def _read_decoding(s: Settings, text: str, notes: list[str]) -> Settings:
+    choice = text.strip().lower()
+    if choice not in DECODINGS:
+        notes.append(f"Decoding {_shown(text)} is not one of {', '.join(DECODINGS)}: using {DECODINGS[0]}.")
+        return s
+    s = replace(s, decoding=choice)
+    return _sampled(s, greedy=True) if choice == "greedy" else s
+
+
 def _read_tab(s: Settings, tab: str, notes: list[str]) -> Settings:
     return replace(s, tab=tab)  # parse_query checks it against the tabs there are
 
@@ -258,7 +302,7 @@ class Spec:
     query: str
     read: Callable[[Settings, str, list[str]], Settings]
     always: bool = False  # a sampling setting: written even at its default, so a link keeps its meaning
-    widget: str = ""  # number, slider, toggle, select, text (drawn by generate_page); "" for none
+    widget: str = ""  # number, slider, toggle, select, radio, text (drawn by generate_page); "" for none
     label: str = ""
     low: float = 0
     high: float = 0
@@ -320,6 +364,20 @@ SPECS = (
          help="Same settings and seed give the same text, every time."),
     Spec("unknown", "unknown", _read_unknown, widget="select", label="Unknown characters", options=UNKNOWN_POLICIES,
          help="What to do with characters of the prime the model has never seen."),
+    Spec("decoding", "decode", _read_decoding, widget="radio", label="Decoding", options=DECODINGS,
+         help="sample: draw every character at random; greedy: always the favourite; beam: the most "
+         "probable continuations that a beam search finds (the best one is shown as the sample)."),
+    Spec("beam_width", "width", _whole("Beam width", "beam_width", BEAM_WIDTH_MIN, MAX_WIDTH), widget="number",
+         label="Beam width", low=BEAM_WIDTH_MIN, high=MAX_WIDTH,
+         help="How many partial texts the search keeps ({min}–{max}): wider finds likelier, blander text."),
+    Spec("futures", "futures", _whole("Futures", "futures", 0, MAX_FUTURES), widget="number", label="Futures",
+         high=MAX_FUTURES, help="How many samples to draw from the position (0: none; at most {max})."),
+    Spec("futures_length", "flen", _whole("Future length", "futures_length", 1, FUTURES_LENGTH_MAX),
+         widget="number", label="Characters each", low=1, high=FUTURES_LENGTH_MAX, step=10,
+         help="Characters in each future ({min}–{max})."),
+    Spec("futures_at", "fat", _whole("Futures position", "futures_at", 0, LENGTH_MAX), widget="number",
+         label="Futures start at", high=LENGTH_MAX,
+         help="Where in the sample they start: 0 is right after the prime."),
     Spec("keep", "keep", _read_keep),
     Spec("tab", "tab", _read_tab),
 )  # fmt: skip

@@ -4,7 +4,9 @@ through their ``PageContext``; the app and the page boots call them directly."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 import streamlit as st
 
@@ -84,16 +86,22 @@ def find(infos: list[ModelInfo], key: str | None) -> ModelInfo | None:
     return next((i for i in infos if i.key == key), None)
 
 
+def note_resets(pages: Sequence[ModuleType]) -> None:
+    """Remember, each run, what the pages of the registry reset when the style changes (their
+    ``RESET_ON_STYLE``): a sidebar click's callback runs before the next run hands the registry."""
+    ss._reset_on_style = tuple(key for page in pages for key in getattr(page, "RESET_ON_STYLE", ()))
+
+
 def on_style_change() -> None:
     """A new style: its default prime replaces the old one's (unless the user wrote their own), and
-    what belonged to the old style's sample goes."""
+    what belonged to the old style's sample goes (with what the pages declared as the style's)."""
     info = find(ss.get("_infos", []), ss.style)
     if info is not None:
         if ss.prime in (ss.get("style_default_prime"), ""):
             ss.prime = info.default_prime
         ss.style_default_prime = info.default_prime
     ss.keep, ss.sample = "", None
-    for key in ("pos", "timeline_point", "score_cache"):
+    for key in ss.get("_reset_on_style", ()):
         ss.pop(key, None)
 
 

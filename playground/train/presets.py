@@ -15,12 +15,13 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from charrnn.files import atomic_write_json
 from charrnn.history import sample_steps
+from charrnn.model import ModelConfig
 from playground.train import workspace
 
 PROBE_FILE = "probe.json"
@@ -33,23 +34,28 @@ SAMPLE_LENGTH = 200
 
 @dataclass(frozen=True)
 class Shape:
-    cell: str
-    layers: int
-    hidden: int
-    embedding: int
+    """A run's model (``model.vocab`` is empty: the trainer takes the text's) and its batches."""
+
+    model: ModelConfig
     batch_size: int
     seq_len: int
-    dropout: float
 
     @property
     def key(self) -> str:
-        return f"{self.cell}-{self.layers}x{self.hidden}-e{self.embedding}-b{self.batch_size}x{self.seq_len}"
+        """The shape's name in the probe's cache and in run records (their speeds are looked up by it)."""
+        m = self.model
+        return f"{m.cell}-{m.layers}x{m.hidden}-e{m.embedding}-b{self.batch_size}x{self.seq_len}"
+
+
+def architecture(**fields: Any) -> ModelConfig:
+    """A model config without a vocabulary (a preset's, or the advanced settings')."""
+    return ModelConfig([], **fields)
 
 
 PRESETS: dict[str, tuple[float, Shape]] = {
-    "1 minute": (60.0, Shape("lstm", 1, 128, 32, 32, 64, 0.0)),
-    "5 minutes": (300.0, Shape("lstm", 2, 192, 48, 32, 96, 0.1)),
-    "20 minutes": (1200.0, Shape("lstm", 2, 320, 64, 32, 128, 0.2)),
+    "1 minute": (60.0, Shape(architecture(cell="lstm", layers=1, hidden=128, embedding=32, dropout=0.0), 32, 64)),
+    "5 minutes": (300.0, Shape(architecture(cell="lstm", layers=2, hidden=192, embedding=48, dropout=0.1), 32, 96)),
+    "20 minutes": (1200.0, Shape(architecture(cell="lstm", layers=2, hidden=320, embedding=64, dropout=0.2), 32, 128)),
 }
 
 
@@ -66,11 +72,11 @@ class Plan:
     extra: tuple[str, ...] = ()  # further trainer flags (the advanced settings' --start-state)
 
     def args(self) -> list[str]:
-        s = self.shape
+        s, m = self.shape, self.shape.model
         return [
-            *("--cell", s.cell, "--layers", str(s.layers), "--hidden", str(s.hidden)),
-            *("--embedding", str(s.embedding), "--batch-size", str(s.batch_size), "--seq-len", str(s.seq_len)),
-            *("--dropout", str(s.dropout), "--epochs", f"{self.epochs + 1:.6g}", "--max-steps", str(self.steps)),
+            *("--cell", m.cell, "--layers", str(m.layers), "--hidden", str(m.hidden)),
+            *("--embedding", str(m.embedding), "--batch-size", str(s.batch_size), "--seq-len", str(s.seq_len)),
+            *("--dropout", str(m.dropout), "--epochs", f"{self.epochs + 1:.6g}", "--max-steps", str(self.steps)),
             *("--eval-every", str(self.eval_every), "--warmup-steps", str(max(1, min(50, self.steps // 10)))),
             *("--log-every", str(max(1, self.steps // 200)), "--save-every", str(max(1, self.steps // 60))),
             *("--sample-length", str(SAMPLE_LENGTH)),
@@ -140,14 +146,11 @@ def measure(shape: Shape, steps: int = 8) -> dict[str, float]:
     """Training and validation characters per second of ``shape`` on this process's threads."""
     import torch  # the probe's process only
 
-    from charrnn import CharRNN, ModelConfig, sample
+    from charrnn import CharRNN, sample
 
     torch.manual_seed(0)
     vocab = [chr(32 + i) for i in range(80)]
-    s = shape
-    model = CharRNN(
-        ModelConfig(vocab, cell=s.cell, layers=s.layers, hidden=s.hidden, embedding=s.embedding, dropout=s.dropout)
-    )
+    model = CharRNN(replace(shape.model, vocab=vocab))
     optimiser = torch.optim.AdamW(model.parameters(), lr=1e-3)
     ids = torch.randint(len(vocab), (shape.batch_size, shape.seq_len + 1))
     times = []

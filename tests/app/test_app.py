@@ -128,10 +128,10 @@ def test_every_control_reaches_the_sample_and_the_link(run_app, tiny_models_root
 
 
 def test_the_widgets_are_drawn_from_the_settings_table(run_app, tiny_models_root: Path) -> None:
-    at = run_app(tiny_models_root, {"style": "tiny-lstm"})
+    at = run_app(tiny_models_root, {"style": "tiny-lstm", "seed": "1", "len": "20", "decode": "beam"})  # all drawn
     vocab = len(model(tiny_models_root).vocab)
     found = {"number": at.number_input, "slider": at.slider, "toggle": at.toggle, "select": at.selectbox}
-    found["text"] = at.text_area
+    found |= {"text": at.text_area, "radio": at.radio}
     for spec in params.WIDGETS:
         widget = found[spec.widget](key=spec.key)
         assert widget.label == spec.label and widget.help == spec.help.format(

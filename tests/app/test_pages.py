@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from sidebar import pick_style
 from streamlit.testing.v1 import AppTest
 
 from playground import pages
@@ -79,6 +80,28 @@ def test_a_registered_page_is_drawn_linked_by_its_tab_and_keeps_its_keys(app, mo
     at = switch(at, page)
     assert at.text_input(key="throwaway_word").value == "kept"
     assert at.query_params["tab"] == "throwaway"  # the address links to it again
+
+
+def test_a_new_style_resets_what_belonged_to_the_old_ones_sample_timeline_and_scores() -> None:
+    declared = {key for page in PAGES for key in getattr(page, "RESET_ON_STYLE", ())}
+    assert declared == {"pos", "timeline_point", "score_cache"}
+
+
+def test_a_page_declares_what_a_new_style_resets(app, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = throwaway_page()
+    page.RESET_ON_STYLE = ("throwaway_seen",)
+
+    def render(ctx: PageContext) -> None:
+        st.session_state.setdefault("throwaway_seen", ctx.info.key)  # what belongs to the first style it saw
+        st.caption(f"First seen: {st.session_state.throwaway_seen}.")
+
+    page.render = render
+    monkeypatch.setattr(pages, "PAGES", (*PAGES, page))
+    at = app("throwaway")
+    first = at.session_state["throwaway_seen"]
+    other = next(i.key for i in at.session_state["_infos"] if i.key != first)
+    at = ok(pick_style(at, other).run())
+    assert at.session_state["throwaway_seen"] == other  # cleared by the change, then set by the page again
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.NAME)

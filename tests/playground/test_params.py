@@ -92,7 +92,8 @@ def test_every_setting_round_trips_at_its_bounds_and_default() -> None:
     """The spec table is the one source: each setting goes through the link at its bounds and default."""
     flat = {f.name for f in dataclasses.fields(Settings) + dataclasses.fields(SamplingSettings)} - {"sampling"}
     assert sorted(spec.field for spec in params.SPECS) == sorted(flat)
-    queries = ["style", "prime", "len", "greedy", "temp", "k", "p", "seed", "unknown", "keep", "tab"]
+    queries = ["style", "prime", "len", "greedy", "temp", "k", "p", "seed", "unknown"]
+    queries += ["decode", "width", "futures", "flen", "fat", "keep", "tab"]
     assert [spec.query for spec in params.SPECS] == queries  # the links' format
     for spec in params.SPECS:
         values = [spec.default] + ([spec.low, spec.high] if spec.widget in ("number", "slider") else [])
@@ -105,6 +106,8 @@ def test_every_setting_round_trips_at_its_bounds_and_default() -> None:
                 assert spec.get(again) == value
 
 
+LINK_KEYS = ["style", "prime", "len", "temp", "greedy", "k", "p", "seed", "unknown", "keep", "tab", "other"]
+LINK_KEYS += ["decode", "width", "futures", "flen", "fat"]
 query_values = st.one_of(
     st.text(max_size=60),
     st.lists(st.text(max_size=20), max_size=3),
@@ -115,9 +118,7 @@ query_values = st.one_of(
 @settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.dictionaries(
-        st.sampled_from(
-            ["style", "prime", "len", "temp", "greedy", "k", "p", "seed", "unknown", "keep", "tab", "other"]
-        ),
+        st.sampled_from(LINK_KEYS),
         query_values,
     )
 )
@@ -134,6 +135,8 @@ def test_any_query_gives_settings_in_bounds(query: dict) -> None:
     assert s.unknown in ("error", "skip", "replace") and s.tab in TABS
     assert s.prime is None or len(s.prime) <= params.PRIME_MAX
     assert len(s.keep) <= s.length
+    assert s.decoding in params.DECODINGS and params.BEAM_WIDTH_MIN <= s.beam_width <= 64
+    assert 0 <= s.futures <= 32 and 1 <= s.futures_length <= params.FUTURES_LENGTH_MAX and s.futures_at >= 0
     s.sampling_for(65)  # always valid for the library
     encoded = params.to_query(s)  # and always encodable into a URL
     "&".join(f"{k}={v}" for k, v in encoded.items()).encode("utf-8")

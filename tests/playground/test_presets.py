@@ -25,3 +25,16 @@ def test_estimates_follow_what_the_last_run_of_a_shape_really_did(ws: Path) -> N
     fast = presets.plan(shape, budget, 500_000, 5_000, {"train_cps": probed, "eval_cps": 2e6, "sample_cps": 2e4})
     slow = presets.plan(shape, budget, 500_000, 5_000, presets.speeds(ws, workspace.list_runs(ws))[shape.key])
     assert slow.steps < fast.steps  # the same five minutes hold fewer steps on the slower machine
+
+
+def test_the_presets_keep_their_keys_and_trainer_flags() -> None:
+    # Run records and the probe's cache name a shape by its key: a preset's must never change.
+    keys = [shape.key for _, shape in presets.PRESETS.values()]
+    assert keys == ["lstm-1x128-e32-b32x64", "lstm-2x192-e48-b32x96", "lstm-2x320-e64-b32x128"]
+    budget, shape = presets.PRESETS["5 minutes"]
+    flags = presets.make_plan(shape, 100, 10, 1_000, {"train_cps": 1e5, "eval_cps": 1e6, "sample_cps": 1e4}).args()
+    assert flags[:14] == [
+        *("--cell", "lstm", "--layers", "2", "--hidden", "192", "--embedding", "48"),
+        *("--batch-size", "32", "--seq-len", "96", "--dropout", "0.1"),
+    ]
+    assert budget == 300.0 and shape.model.vocab == []

@@ -17,6 +17,8 @@ from charrnn import CharRNN
 from training import export_web
 from training.export_web import main, page_html
 
+ROOT = Path(__file__).resolve().parents[2]
+
 FLAGSHIP = Path(__file__).resolve().parents[2] / "models" / "shakespeare"
 
 
@@ -136,12 +138,7 @@ def test_the_cli_refuses_bad_directories_with_the_loaders_message(kind: str, tmp
 def test_the_page_uses_the_apps_bounds() -> None:
     from playground.session import params
 
-    data = export_web.page_data(
-        train_tiny(TINY_TEXT, "rnn", steps=1),
-        export_web.catalog.ModelInfo(key="k", path=Path(), base=Path()),
-        None,
-        "k",
-    )
+    data = export_web.page_data(train_tiny(TINY_TEXT, "rnn", steps=1), export_web.ModelFacts(name="k"), None, "k")
     assert data["limits"]["length_max"] == params.LENGTH_MAX and data["limits"]["seed_max"] == params.SEED_MAX
 
 
@@ -151,3 +148,20 @@ def test_a_one_minute_preset_models_page_is_at_most_1_4_times_its_float16_weight
     directory = preset_model(tmp_path / "preset")  # random weights: they gzip worse than trained ones
     size = len(page_html(directory).encode("utf-8"))
     assert size <= 1.4 * 2 * CharRNN.from_pretrained(directory).num_parameters
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "models").iterdir() if (p / "config.json").is_file()))
+def test_the_page_says_of_each_shipped_model_what_the_apps_sidebar_says(name: str) -> None:
+    from playground.session import catalog
+
+    directory = ROOT / "models" / name
+    facts = export_web.model_facts(CharRNN.from_pretrained(directory), directory)
+    info = catalog.read_model_info(directory, name, directory.parent)
+    assert (facts.name, facts.title, facts.corpus, facts.default_prime) == (
+        info.name,
+        info.title,
+        info.corpus,
+        info.default_prime,
+    )
+    assert facts.val_bits == pytest.approx(info.val_bits, abs=1e-12)
+    assert facts.card == info.file(catalog.CARD_FILE)

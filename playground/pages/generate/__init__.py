@@ -15,7 +15,7 @@ from charrnn import CharRNN, UnknownCharactersError
 from charrnn.copycheck import MIN_LENGTH_DEFAULT
 from playground import copycheck, html, table
 from playground.context import PageContext
-from playground.pages.generate import adapted, generation, inspector
+from playground.pages.generate import adapted, beams, futures, generation, inspector
 from playground.session import params
 from playground.session.params import Settings
 from playground.trace import Sample
@@ -37,6 +37,7 @@ KEPT: dict[str, object] = {
     **adapted.KEPT,
 }
 NEEDS_MODEL = True
+RESET_ON_STYLE = ("pos",)  # the inspected position belongs to the old style's sample
 
 
 # ---------------------------------------------------------------- callbacks
@@ -142,6 +143,7 @@ def settings_panel(model: CharRNN) -> None:
             setting_widget("seed")
         setting_widget("temperature")
     filter_settings(vocab_size)
+    beams.settings_row(setting_widget)
 
 
 def filter_settings(vocab_size: int) -> None:
@@ -175,6 +177,7 @@ _DRAW: dict[str, Callable[[params.Spec, float, float, dict], object]] = {  # one
     "slider": lambda spec, low, high, kw: st.slider(spec.label, low, high, step=spec.step, **kw),
     "toggle": lambda spec, low, high, kw: st.toggle(spec.label, **kw),
     "select": lambda spec, low, high, kw: st.selectbox(spec.label, spec.options, **kw),
+    "radio": lambda spec, low, high, kw: st.radio(spec.label, spec.options, horizontal=True, **kw),
     "text": lambda spec, low, high, kw: st.text_area(spec.label, **kw),
 }
 
@@ -190,7 +193,7 @@ def run_generation(model: CharRNN, prime: generation.Prime, out, stop_slot, s: S
     chars: list[str] = []
     last = 0.0
     try:
-        steps = generation.stream(model, prime, s.length, s.sampling_for(len(model.vocab)), s.seed, s.keep)
+        steps = beams.stream(model, prime, s, sample.uid)  # the sampler's steps, or the best beam's
         for step in steps:
             sample.steps.append(step)
             chars.append(step.char)
@@ -287,15 +290,17 @@ def show_sample(model: CharRNN, sample: Sample, out, current: Settings) -> None:
             copycheck.render(model, prefix, sample.trace.text, "generate")
     if n == 0:
         return
+    beams.render(sample)
     probability_table(sample)
     inspector.render(model, sample)
+    futures.render(model, sample, setting_widget)
 
 
 def sample_status(sample: Sample, current: Settings) -> None:
     """One line of facts, and what to do when the sample was stopped or the settings changed."""
     trace, s = sample.trace, sample.settings
     n = len(trace)
-    facts = [f"{n:,} characters", f"seed {s.seed}", s.sampling.label]
+    facts = [f"{n:,} characters", f"seed {s.seed}", s.label]
     if sample.first_s is not None:
         facts.append(f"first character after {sample.first_s:.2f} s")
     if sample.total_s and n:
@@ -345,7 +350,7 @@ def probability_table(sample: Sample) -> None:
     """One row per generated character (built once per sample and width), selectable."""
     st.subheader("Probability table", help="One row per generated character. Select a row to inspect it below.")
     k = st.segmented_control("Alternatives per row", [3, 5, 10], key="alts") or 5
-    label = sample.settings.sampling.label.replace("greedy", "T=1")
+    label = "T=1" if sample.settings.decoding == "beam" else sample.settings.sampling.label.replace("greedy", "T=1")
     cache_key = (sample.uid, k)
     if ss.get("table_cache", (None,))[0] != cache_key:
         ss.table_cache = (cache_key, table.probability_table(sample.trace, sample.vocab, k, label))

@@ -8,7 +8,7 @@ import streamlit as st
 
 from charrnn import CharRNN
 from playground import charts, table
-from playground.pages.generate import generation
+from playground.pages.generate import futures, generation
 from playground.session import params
 from playground.trace import Sample
 
@@ -68,6 +68,7 @@ def render(model: CharRNN, sample: Sample) -> None:
         )
         dists, chosen = position_distributions(model, sample, pos)
         branch_controls(sample, pos, dists, chosen)
+        futures.controls(pos)
         preview = st.slider(
             "What if the temperature were…",
             0.05,

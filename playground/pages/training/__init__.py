@@ -15,6 +15,7 @@ NAME = "training"
 LABEL = "📈 Training timeline"
 KEPT: dict[str, object] = {"x_axis": "step", "loss_unit": "nats", "log_steps": False, "timeline_point": None}
 NEEDS_MODEL = False
+RESET_ON_STYLE = ("timeline_point",)  # a point of the old style's timeline
 
 
 def move_timeline(delta: int, count: int) -> None:
