@@ -9,7 +9,7 @@ import random
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from test_app import ok, run_app
 
 from charrnn import CharRNN, SamplingSettings, generate, surprisal_nats
 from charrnn.adaptive import adaptive_surprisal
@@ -18,31 +18,12 @@ from playground import adapting
 from playground.pages import PAGES
 from playground.pages.generate import adapted
 
-ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app.py")
-TIMEOUT = 240  # seconds for one page run; generous: the machine is shared
+__all__ = ["run_app"]  # test_app's fixture: ``run_app(models_root, query)``, a first page run
+
 SCORE = next(page.LABEL for page in PAGES if page.NAME == "score")
 
 
-@pytest.fixture
-def app(monkeypatch: pytest.MonkeyPatch, tiny_models_root: Path):
-    """``app(query)``: a first run of the page with the tiny styles, as a browser opening that URL."""
-
-    def run(query: dict[str, str]) -> AppTest:
-        monkeypatch.setenv("CHARRNN_MODELS_DIR", str(tiny_models_root))
-        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-        at.query_params.update(query)
-        return ok(at.run())
-
-    return run
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def metrics(at: AppTest) -> dict[str, str]:
+def metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
@@ -54,10 +35,10 @@ def unseen_words(model: CharRNN, length: int = 300, seed: int = 5) -> str:
     return " ".join(rng.choice(words) for _ in range(length))[:length]
 
 
-def test_score_adapt_while_reading_shows_both_readings(app, tiny_models_root: Path) -> None:
+def test_score_adapt_while_reading_shows_both_readings(run_app, tiny_models_root: Path) -> None:
     model = CharRNN.from_pretrained(tiny_models_root / "tiny-lstm")
     text = unseen_words(model) * 2  # read twice: the second reading is where adapting pays
-    at = app({"style": "tiny-lstm", "seed": "3", "len": "40"})
+    at = run_app(tiny_models_root, {"style": "tiny-lstm", "seed": "3", "len": "40"})
     at.session_state["tab"] = SCORE
     ok(at.run())
     at.text_area(key="score_text").set_value(text)
@@ -78,9 +59,11 @@ def test_score_adapt_while_reading_shows_both_readings(app, tiny_models_root: Pa
     assert "Adaptive reading, sgd" in "\n".join(c.value for c in at.caption)
 
 
-def test_score_adapt_cut_at_the_time_limit_says_so(app, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_score_adapt_cut_at_the_time_limit_says_so(
+    run_app, tiny_models_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(adapting, "TIME_LIMIT_S", 0.0)
-    at = app({"style": "tiny-lstm", "seed": "3", "len": "40"})
+    at = run_app(tiny_models_root, {"style": "tiny-lstm", "seed": "3", "len": "40"})
     at.session_state["tab"] = SCORE
     ok(at.run())
     at.text_area(key="score_text").set_value("To be, or not to be, " * 20)
@@ -91,11 +74,11 @@ def test_score_adapt_cut_at_the_time_limit_says_so(app, monkeypatch: pytest.Monk
     assert "stopped at the 0 s limit" in "\n".join(c.value for c in at.caption)
 
 
-def test_generate_adapt_to_a_text_first_writes_beside_the_unadapted_sample(app, tiny_models_root: Path) -> None:
+def test_generate_adapt_to_a_text_first_writes_beside_the_unadapted_sample(run_app, tiny_models_root: Path) -> None:
     weights = tiny_models_root / "tiny-lstm" / "model.safetensors"
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()
     model = CharRNN.from_pretrained(tiny_models_root / "tiny-lstm")
-    at = app({"style": "tiny-lstm", "seed": "11", "len": "80"})
+    at = run_app(tiny_models_root, {"style": "tiny-lstm", "seed": "11", "len": "80"})
     at.text_area(key="adapt_text").set_value(unseen_words(model, 600))
     ok(at.run())
     next(b for b in at.button if "Adapt and write" in b.label).click()
@@ -110,9 +93,11 @@ def test_generate_adapt_to_a_text_first_writes_beside_the_unadapted_sample(app, 
     assert hashlib.sha256(weights.read_bytes()).hexdigest() == digest  # the trained weights never change
 
 
-def test_generate_adapt_bad_text_is_said_plainly(app, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_generate_adapt_bad_text_is_said_plainly(
+    run_app, tiny_models_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(adapted, "ADAPT_MAX", 50)
-    at = app({"style": "tiny-lstm", "seed": "11", "len": "40"})
+    at = run_app(tiny_models_root, {"style": "tiny-lstm", "seed": "11", "len": "40"})
     at.text_area(key="adapt_text").set_value("ЖЖЖЖЖЖ")  # nothing this style knows
     ok(at.run())
     assert "No character of it is in this style's vocabulary" in "\n".join(c.value for c in at.caption)

@@ -7,23 +7,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
+from test_browser import ARTIFACTS, PAGE_TIMEOUT_MS, pytestmark
 from texts import novel
 
-from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, browser_executable, running_app
+from benchmarks.browser import CHROMIUM_ARGS, browser_executable, running_app
+
+__all__ = ["pytestmark"]  # test_browser's marks (browser, slow, skipped without chromium)
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "artifacts"
-PAGE_TIMEOUT_MS = 300_000
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)",
-    ),
-]
 
 
 def test_the_flagship_adapts_to_a_pasted_page_and_writes(tmp_path: Path) -> None:
