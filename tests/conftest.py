@@ -195,3 +195,24 @@ def slow_run(root: Path, owner: str = "other", name: str = "slow") -> workspace.
 
 def state(run: workspace.Run) -> str:
     return workspace.read_run(run.path).state
+
+
+# ---------------------------------------------------------------- the browser tests' marks, once
+
+BROWSER_TESTS = Path(__file__).resolve().parent / "browser"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/browser/ drives a real headless Chromium: marked ``browser`` and
+    ``slow`` here once, and skipped, with the reason, where Debian's chromium is missing."""
+    from benchmarks.browser import CHROMIUM
+
+    no_chromium = pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"Debian's chromium is not installed at {CHROMIUM} (apt-get install -y chromium); browser tests need it",
+    )
+    for item in items:
+        if BROWSER_TESTS in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
+            item.add_marker(no_chromium)

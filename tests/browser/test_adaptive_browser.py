@@ -7,12 +7,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from test_browser import ARTIFACTS, PAGE_TIMEOUT_MS, pytestmark
+from test_browser import ARTIFACTS, PAGE_TIMEOUT_MS
 from texts import novel
 
 from benchmarks.browser import CHROMIUM_ARGS, browser_executable, running_app
-
-__all__ = ["pytestmark"]  # test_browser's marks (browser, slow, skipped without chromium)
 
 ROOT = Path(__file__).resolve().parents[2]
 

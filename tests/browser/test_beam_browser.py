@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_browser import ARTIFACTS, PAGE_TIMEOUT_MS, pytestmark, server
+from test_browser import ARTIFACTS, PAGE_TIMEOUT_MS, server
 
 from benchmarks.browser import CHROMIUM_ARGS, browser_executable, wait_for_text
 from charrnn import CharRNN, SamplingSettings
 from charrnn.beam import beam_search, futures
 
-__all__ = ["pytestmark", "server"]  # test_browser's marks (browser, slow, skipped without chromium) and app
+__all__ = ["server"]  # test_browser's app fixture, shared
 
 
 def test_a_beam_link_and_futures_from_a_position_in_a_real_browser(

@@ -13,7 +13,6 @@ import pytest
 import torch
 
 from benchmarks.browser import (
-    CHROMIUM,
     CHROMIUM_ARGS,
     browser_executable,
     running_app,
@@ -24,16 +23,6 @@ from charrnn import CharRNN, ModelConfig, sample
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 PAGE_TIMEOUT_MS = 180_000
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's chromium is not installed at /usr/bin/chromium "
-        "(apt-get install -y chromium); the browser test needs it",
-    ),
-]
 
 
 @pytest.fixture

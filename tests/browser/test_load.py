@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmarks.browser import CHROMIUM, running_app
+from benchmarks.browser import running_app
 from benchmarks.load import run_load, sessions_for
 from charrnn import CharRNN, ModelConfig
 from tests.conftest import TINY_TEXT, write_model_dir
@@ -23,12 +23,6 @@ SESSIONS, LENGTH, ROUNDS = 8, 200, 2
 TIMEOUT_S = 300  # per round of all sessions (tens of seconds on a free machine; minutes beside training)
 # Loading the 2x384 LSTM costs ~14 MiB (weights + engine): once per session would add ~110 MiB.
 GROWTH_LIMIT_MIB = 60
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"),
-]
 
 
 @pytest.fixture(scope="module")

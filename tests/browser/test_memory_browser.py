@@ -5,21 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from conftest import TINY_TEXT, train_tiny, write_model_dir
 
-from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, browser_executable, running_app
+from benchmarks.browser import CHROMIUM_ARGS, browser_executable, running_app
 from charrnn import CharRNN
 from playground.pages import memory
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 PAGE_TIMEOUT_MS = 180_000
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"),
-]
 
 
 def test_pick_a_position_see_the_coloured_history_and_the_curves(tiny_model: CharRNN, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 from texts import novel
 
-from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, browser_executable, running_app, wait_for_text
+from benchmarks.browser import CHROMIUM_ARGS, browser_executable, running_app, wait_for_text
 from charrnn import CharRNN, sample
 from charrnn.files import atomic_write_json
 from playground.train import access, presets, usertext, workspace
@@ -38,13 +38,6 @@ def patient_expect():
     expect.set_options(timeout=PAGE_TIMEOUT_MS)
     yield
     expect.set_options(timeout=5_000)
-
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"),
-]
 
 
 @pytest.fixture

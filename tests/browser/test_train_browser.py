@@ -10,21 +10,14 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-import pytest
 from texts import novel
 
-from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, browser_executable, running_app, wait_for_text
+from benchmarks.browser import CHROMIUM_ARGS, browser_executable, running_app, wait_for_text
 from charrnn import CharRNN, sample
 from playground.train import workspace
 
 PAGE_TIMEOUT_MS = 180_000
 ACCEPTANCE_S = 300  # the bound, from pressing Train to the style in the sidebar
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"),
-]
 
 
 def test_train_a_style_in_the_browser(tiny_models_root: Path, tmp_path: Path, monkeypatch) -> None:

@@ -20,7 +20,7 @@ import torch
 from conftest import TINY_TEXT, train_tiny, write_model_dir
 from tolerances import FLOAT32_RECURRENT, assert_same_draws
 
-from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, browser_executable
+from benchmarks.browser import CHROMIUM_ARGS, browser_executable
 from charrnn import CharRNN, SamplingSettings, generate, sample
 from charrnn.engine import Engine
 from training.export_web import page_html
@@ -35,15 +35,6 @@ CASES = [
     ({"temperature": "1.3", "topK": "10", "topP": "1", "seed": "4294967295"}, SamplingSettings(1.3, 10), 2**32 - 1),
     ({"temperature": "0.7", "topK": "0", "topP": "0.9", "seed": "0"}, SamplingSettings(0.7, None, 0.9), 0),
     ({"temperature": "0", "topK": "0", "topP": "1", "seed": "3"}, SamplingSettings(greedy=True), 3),
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)",
-    ),
 ]
 
 

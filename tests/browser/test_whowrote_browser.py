@@ -6,24 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
-from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, browser_executable, running_app
+from benchmarks.browser import CHROMIUM_ARGS, browser_executable, running_app
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 PAGE_TIMEOUT_MS = 180_000
 WAIT_MS = 120_000  # for the page to show something: every style reads the text first
 PASTED = "Whether 'tis nobler in the mind to suffer the slings and arrows of outrageous fortune"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)",
-    ),
-]
 
 
 def test_the_score_tab_opens_on_an_example_and_ranks_a_pasted_text(tiny_models_root: Path, tmp_path: Path) -> None:
