@@ -10,6 +10,7 @@ schedule, full validation, samples over training, and a resumable state that sur
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -603,6 +604,21 @@ class Trainer:
         }
 
 
+def leave_process_group(trainer: Trainer | None, finished: bool) -> None:
+    """Tear down the process group while every rank is still alive and the interpreter too.
+
+    DDP holds the group: left to the interpreter's exit, gloo's threads were destroyed while running and a rank
+    aborted ("terminate called without an active exception"), 1 run in 10 on a 2-core machine. The barrier makes
+    no rank tear down while another still writes; after a failure it is skipped (the other rank may be gone).
+    """
+    if trainer is not None:
+        trainer.net = trainer.model  # drop the DistributedDataParallel wrapper and its hold on the group
+    if finished:
+        dist.barrier()
+    dist.destroy_process_group()
+    gc.collect()  # free the group's backend now, not during interpreter shutdown
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         config, args = config_from_args(argv)
@@ -612,6 +628,7 @@ def main(argv: list[str] | None = None) -> int:
     distributed = int(os.environ.get("WORLD_SIZE", 1)) > 1
     if distributed:
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    trainer, finished = None, False
     try:
         trainer = Trainer(config, resume=args.resume, force=args.force)
 
@@ -621,6 +638,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         summary = trainer.run()
+        finished = True
     except (TrainingError, CorpusError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -629,7 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         if distributed:
-            dist.destroy_process_group()
+            leave_process_group(trainer, finished)
     if trainer.rank == 0:
         print(json.dumps({"out": str(trainer.out), **summary}))
         print(
