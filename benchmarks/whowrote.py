@@ -37,7 +37,7 @@ LENGTHS = (50, 200, 1_000)
 SPEED_CHARS = 2_000
 
 
-def validation(model: CharRNN, mirror: str | None) -> str:
+def validation_split(model: CharRNN, mirror: str | None) -> str:
     """The validation split of the corpus ``model`` trained on (prepared first), as training cut it."""
     prepare(model.meta["corpus"], mirror)
     return validation_text(model.meta)
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     models = load_styles(args.models, styles)
     load_s = round(time.perf_counter() - started, 2)
-    validation = {s: validation(m, args.mirror) for s, m in models.items()}
+    validation = {s: validation_split(m, args.mirror) for s, m in models.items()}
     report: dict = {"styles": styles, "seed": args.seed, "load_s": load_s, "close_call_bits": CLOSE_CALL_BITS}
     for length in [int(n) for n in args.lengths.split(",")]:
         rng = random.Random(f"{args.seed}-{length}")

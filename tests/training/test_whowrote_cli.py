@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import train_tiny, write_model_dir
+from conftest import MIRROR, train_tiny, write_model_dir
 from texts import novel
 
 from training.whowrote import main
@@ -101,3 +101,23 @@ def test_reads_standard_input_in_a_subprocess(models):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1])["winner"] == "code"
+
+
+@pytest.mark.skipif(
+    not (MIRROR / "pg1342.txt").is_file() or not (MIRROR / "pg1661.txt").is_file(),
+    reason=f"Pride and Prejudice and The Adventures of Sherlock Holmes are not in the corpora mirror ({MIRROR})",
+)
+def test_the_accuracy_benchmark_runs_on_shipped_styles(tmp_path, monkeypatch, capsys):
+    """``benchmarks.whowrote`` end to end on two shipped styles: passages drawn, ranked, tabled, JSON last."""
+    from benchmarks.whowrote import main as benchmark
+
+    monkeypatch.setenv("CHARRNN_CORPORA_CACHE", str(tmp_path))
+    argv = ["--models", str(REPO / "models"), "--styles", "austen,doyle", "--lengths", "50", "--passages", "3"]
+    assert benchmark([*argv, "--rounds", "1", "--mirror", str(MIRROR)]) == 0
+    out = capsys.readouterr().out
+    report = json.loads(out.strip().splitlines()[-1])
+    result = report["chars_50"]
+    assert result["passages"] == 6 and set(result["per_style"]) == {"austen", "doyle"}
+    assert sum(sum(row.values()) for row in result["confusion"].values()) == 6
+    assert "| written by \\ guessed | austen | doyle | accuracy |" in out
+    assert report["speed"]["styles"] == 2 and report["speed"]["as_read_s"] > 0
