@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, default=Path("models"), help="the folder of the styles' models")
     parser.add_argument("--styles", default=",".join(STYLES), help="comma-separated styles (model folders)")
     parser.add_argument("--lengths", default=",".join(map(str, LENGTHS)), help="passage lengths, comma-separated")
-    parser.add_argument("--passages", type=int, default=25, help="passages per style and length")
+    parser.add_argument("--passages", type=int, default=100, help="passages per style and length")
     parser.add_argument("--seed", type=int, default=1234, help="seed of the passage draw")
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds of the 2,000-character reading")
     parser.add_argument("--mirror", help="corpus mirror folder (else $CHARRNN_CORPORA_MIRROR)")

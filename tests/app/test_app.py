@@ -247,7 +247,7 @@ def test_score_mode(run_app, tiny_models_root: Path) -> None:
     assert metrics["characters scored"] == str(len(text))
     # e^(nats/char), from the shown nats (3 decimals) to the shown perplexity (2 decimals)
     assert float(metrics["perplexity"]) == pytest.approx(math.exp(float(metrics["nats/char"])), rel=3e-3)
-    assert len(at.dataframe[0].value) == len(text)
+    assert len(at.dataframe[-1].value) == len(text)  # the per-character table, after the ranking
     assert texts(at.html).count("bits") >= len(text)
     at.text_area(key="score_text").set_value("Tö bé")
     ok(at.run())

@@ -84,7 +84,7 @@ def test_a_registered_page_is_drawn_linked_by_its_tab_and_keeps_its_keys(app, mo
 
 def test_a_new_style_resets_what_belonged_to_the_old_ones_sample_timeline_and_scores() -> None:
     declared = {key for page in PAGES for key in getattr(page, "RESET_ON_STYLE", ())}
-    assert declared == {"pos", "timeline_point", "score_cache"}
+    assert declared == {"pos", "timeline_point", "score_cache", "whowrote_view"}
 
 
 def test_a_page_declares_what_a_new_style_resets(app, monkeypatch: pytest.MonkeyPatch) -> None:

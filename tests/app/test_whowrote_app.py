@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import train_tiny, write_model_dir
+from sidebar import pick_style
 from streamlit.testing.v1 import AppTest
 from texts import novel
 
@@ -68,7 +69,7 @@ def validation(root: Path, name: str) -> str:
 
 
 def ranked_styles(at: AppTest) -> list[str]:
-    return at.table[0].value["style"].tolist()
+    return at.dataframe[0].value["style"].tolist()
 
 
 def reader(at: AppTest):
@@ -113,12 +114,18 @@ def test_a_pasted_text_and_any_styles_characters(monkeypatch, styles):
     ok(at.run())
     assert not any("An example from" in c.value for c in at.caption)  # the example is gone
     assert ranked_styles(at)[0] == "code" and at.success[0].value.startswith("code wrote it")
-    assert at.table[0].value["unknown"].tolist()[-1] > 0  # prose never saw digits or brackets
+    assert at.dataframe[0].value["unknown"].tolist()[-1] > 0  # prose never saw digits or brackets
     bits = {m.label: m.value for m in at.metric}["bits/char"]
     reader(at).set_value("code")
     ok(at.run())
     expected = scoring.score_text(CharRNN.from_pretrained(styles / "code"), text, "replace")
     assert {m.label: m.value for m in at.metric}["bits/char"] == f"{expected.bits_per_char:.3f}" != bits
+    # The open view follows the sidebar: another style there opens its own view, and back again.
+    infos = {i.label: i.key for i in at.session_state["_infos"]}
+    ok(pick_style(at, infos["code"]).run())
+    assert reader(at).value == "code"
+    ok(pick_style(at, infos["prose"]).run())
+    assert reader(at).value == "prose" and {m.label: m.value for m in at.metric}["bits/char"] == bits
 
 
 def test_twin_styles_are_a_close_call(monkeypatch, styles, tmp_path):

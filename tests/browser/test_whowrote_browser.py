@@ -35,9 +35,10 @@ def test_the_score_tab_opens_on_an_example_and_ranks_a_pasted_text(tiny_models_r
             scored = page.get_by_test_id("stMetricValue").last  # characters scored
             expect(scored).to_have_text(str(len(PASTED)), timeout=WAIT_MS)
             expect(page.get_by_text(verdict).first).to_be_visible(timeout=WAIT_MS)
-            table = page.get_by_test_id("stTable")
+            table = page.locator("[class*=st-key-whowrote_rows]").get_by_test_id("stDataFrame")
             expect(table).to_contain_text("tiny-lstm", timeout=WAIT_MS)
             expect(table).to_contain_text("tiny-gru", timeout=WAIT_MS)
+            open_another_row(page, table)
             page.get_by_role("tab", name="Rank among the predictions").click()
             expect(page.get_by_text("rank of the actual character")).to_be_visible(timeout=WAIT_MS)
             expect(page.get_by_test_id("stException")).to_have_count(0, timeout=WAIT_MS)
@@ -45,3 +46,17 @@ def test_the_score_tab_opens_on_an_example_and_ranks_a_pasted_text(tiny_models_r
             page.screenshot(path=str(ARTIFACTS / "browser-whowrote.png"), full_page=True)
         finally:
             browser.close()
+
+
+def open_another_row(page, table) -> None:
+    """A click on the row of a style whose view is not open (its selection box: the grid is drawn on
+    a canvas, rows 35 px high under a 35 px header) opens that style's per-character view."""
+    from playwright.sync_api import expect
+
+    reader = page.get_by_test_id("stSelectbox").filter(has_text="Each character, as read by").get_by_role("combobox")
+    styles = [table.get_by_test_id(f"glide-cell-2-{row}").text_content() for row in (0, 1)]  # the grid's text copy
+    row = 1 if reader.input_value() == styles[0] else 0
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()
+    page.mouse.click(box["x"] + 15, box["y"] + 35 * (row + 1) + 17)
+    expect(reader).to_have_value(styles[row], timeout=WAIT_MS)

@@ -16,7 +16,7 @@ NAME = "score"
 LABEL = "🔬 Score a text"
 KEPT: dict[str, object] = {"score_text": None, **adaptive.KEPT}
 NEEDS_MODEL = True
-RESET_ON_STYLE = ("score_cache",)  # the old style's scores
+RESET_ON_STYLE = ("score_cache", whowrote.VIEW_KEY)  # the old style's scores and its open view
 
 
 def use_sample_for_score() -> None:

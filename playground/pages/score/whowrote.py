@@ -28,6 +28,8 @@ OPENED_KEY = "score_example_opened"  # the box was filled once: a box the user e
 SOURCE_KEY = "score_example_source"  # (the example's text, where it comes from)
 OTHER_KEY = "score_example_of"
 CACHE_KEY = "whowrote_cache"
+VIEW_KEY = "whowrote_view"  # the style (its label) whose per-character view is open
+ROWS_KEY = "whowrote_rows"  # the ranking table's row selection; a new key (``_n``) for each new ranking
 FORMATS = {"bits/char": "{:.3f}", "perplexity": "{:.2f}", "unknown": "{:.1%}"}
 RULES = (
     f"Fewest bits per character first. A character outside a style's vocabulary costs it {UNKNOWN_BITS:.1f} bits; "
@@ -99,11 +101,13 @@ def who_wrote_it(ctx: PageContext, text: str) -> tuple[ModelInfo, CharRNN]:
     order = [r.style for r in ranking.readings]
     if not order:
         return ctx.info, ctx.model
-    chosen = st.selectbox(
-        "Each character, as read by", order, index=order.index(ctx.info.label) if ctx.info.label in order else 0,
-        help="Open any style's per-character view of the text: its surprise and the rank of each character",
+    if ss.get(VIEW_KEY) not in order:  # first the sidebar's style
+        ss[VIEW_KEY] = ctx.info.label if ctx.info.label in order else order[0]
+    st.selectbox(
+        "Each character, as read by", order, key=VIEW_KEY, on_change=new_table,
+        help="Open any style's per-character view of the text (or click its row in the ranking)",
     )  # fmt: skip
-    info = infos[chosen]
+    info = infos[ss[VIEW_KEY]]
     model = ctx.model if info.key == ctx.info.key else ctx.load_model(info)
     return (info, model) if isinstance(model, CharRNN) else (ctx.info, ctx.model)
 
@@ -122,15 +126,35 @@ def ranked(ctx: PageContext, infos: list[ModelInfo], text: str, truncated: int) 
                 done.append(read(model, text, info.label))
                 show_ranking(rank(done, truncated), verdict, table, chart, to_go=len(infos) - len(done))
         cached = ss[CACHE_KEY] = (key, rank(done, truncated))
-    show_ranking(cached[1], verdict, table, chart)
+        new_table()
+    show_ranking(cached[1], verdict, table, chart, rows_key=rows_key())
     for note in cached[1].notes:
         st.caption(note)
     st.caption(RULES)
+    st.caption("Click a row of the table (the box at its left) to see how that style read each character, below.")
     return cached[1]
 
 
-def show_ranking(ranking: Ranking, verdict, table, chart, to_go: int = 0) -> None:
-    """The verdict (or how many styles are still reading), the table and the bar chart."""
+def rows_key() -> str:
+    return f"{ROWS_KEY}_{ss.get(ROWS_KEY, 0)}"
+
+
+def new_table() -> None:
+    """The next ranking table starts with no row selected: a new ranking, or a style opened from
+    the selectbox, would otherwise keep another row highlighted than the view shows."""
+    ss[ROWS_KEY] = ss.get(ROWS_KEY, 0) + 1
+
+
+def open_row(order: list[str], key: str) -> None:
+    """A click on a row of the ranking opens that style's per-character view."""
+    rows = ss[key].selection.rows
+    if rows:
+        ss[VIEW_KEY] = order[rows[0]]
+
+
+def show_ranking(ranking: Ranking, verdict, table, chart, to_go: int = 0, rows_key: str = "") -> None:
+    """The verdict (or how many styles are still reading), the table and the bar chart. With a
+    ``rows_key`` (the finished ranking, drawn once a run) a click on a row opens that style."""
     if to_go:
         verdict.info(f"Reading… {len(ranking.readings)} styles done, {to_go} to go.", icon="⏳")
     elif ranking.winner is None:
@@ -139,7 +163,15 @@ def show_ranking(ranking: Ranking, verdict, table, chart, to_go: int = 0) -> Non
         verdict.warning(ranking.verdict, icon="⚖️")
     else:
         verdict.success(ranking.verdict, icon="🏆")
-    table.table(ranking_frame(ranking).style.format(FORMATS))
+    frame = ranking_frame(ranking).style.format(FORMATS)
+    if rows_key:
+        order = [r.style for r in ranking.readings]
+        table.dataframe(
+            frame, hide_index=True, key=rows_key, on_select=lambda: open_row(order, rows_key),
+            selection_mode="single-row", width="stretch",
+        )  # fmt: skip
+    else:
+        table.table(frame)
     chart.vega_lite_chart(ranking_spec(ranking), width="stretch")
 
 
