@@ -115,6 +115,7 @@ def test_a_pasted_text_and_any_styles_characters(monkeypatch, styles):
     assert not any("An example from" in c.value for c in at.caption)  # the example is gone
     assert ranked_styles(at)[0] == "code" and at.success[0].value.startswith("code wrote it")
     assert at.dataframe[0].value["unknown"].tolist()[-1] > 0  # prose never saw digits or brackets
+    assert "Who wrote it? charges 20.1 bits for each instead" in at.warning[0].value  # why its two figures differ
     bits = {m.label: m.value for m in at.metric}["bits/char"]
     reader(at).set_value("code")
     ok(at.run())

@@ -6,6 +6,7 @@ import streamlit as st
 
 from charrnn import CharRNN, UnknownCharactersError
 from charrnn.metrics import perplexity
+from charrnn.whowrote import UNKNOWN_BITS
 from playground import html, table
 from playground.context import PageContext
 from playground.pages.score import adaptive, scoring, whowrote
@@ -92,7 +93,8 @@ def show_score(info: ModelInfo, result: scoring.Score, text: str) -> None:
         shown = ", ".join(table.visible(c) for c in result.unknown[:12])
         st.warning(
             f"{result.unknown_count} character(s) the model has never seen ({shown}): "
-            f"{'skipped' if ss.unknown == 'skip' else 'replaced'} before scoring.",
+            f"{'skipped' if ss.unknown == 'skip' else 'replaced'} before scoring here. Who wrote it? charges "
+            f"{UNKNOWN_BITS:.1f} bits for each instead, so its bits/char for this style differ from these.",
             icon="🔎",
         )
     score_metrics(info, result)
