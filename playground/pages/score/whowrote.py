@@ -127,7 +127,7 @@ def ranked(ctx: PageContext, infos: list[ModelInfo], text: str, truncated: int) 
                 show_ranking(rank(done, truncated), verdict, table, chart, to_go=len(infos) - len(done))
         cached = ss[CACHE_KEY] = (key, rank(done, truncated))
         new_table()
-    show_ranking(cached[1], verdict, table, chart, rows_key=rows_key())
+    show_ranking(cached[1], verdict, table, chart, rows_key=table_key())
     for note in cached[1].notes:
         st.caption(note)
     st.caption(RULES)
@@ -135,7 +135,8 @@ def ranked(ctx: PageContext, infos: list[ModelInfo], text: str, truncated: int) 
     return cached[1]
 
 
-def rows_key() -> str:
+def table_key() -> str:
+    """The widget key of this ranking's table (``new_table`` moves it on)."""
     return f"{ROWS_KEY}_{ss.get(ROWS_KEY, 0)}"
 
 
